@@ -1,0 +1,348 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to idfed.aws_sso
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SAML 2.0 metadata analysis: entity selection, the rules per role and target, and the facts.
+
+`analyze_metadata()` never raises for bad input: every problem is a finding, so callers can
+list them all at once. Certificates are judged by certificate.py, signatures by signature.py,
+the upload document is built by minimize.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from . import certificate as certs
+from . import identity_center
+from .findings import ERROR, WARNING, Finding, SamlError, finding
+from .minimize import build_upload_document
+from .signature import SignatureReport, check_signature, trust_anchors
+from .xmlparse import etree, parse_xml
+
+MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+MD_ENTITY = "{%s}EntityDescriptor" % MD
+MD_ENTITIES = "{%s}EntitiesDescriptor" % MD
+ROLE_TAGS = {"idp": "{%s}IDPSSODescriptor" % MD, "sp": "{%s}SPSSODescriptor" % MD}
+SAML2_PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
+POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+EMAIL_NAME_ID = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+DEFAULT_MAX_SIZE = 64 * 1024 * 1024
+TARGETS = ("identity_center", "iam", "generic")
+_NS = {"md": MD, "ds": DS}
+_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
+
+
+def _parse_datetime(value: str) -> datetime | None:
+    match = _DATETIME.match(value.strip())
+    if not match:
+        return None
+    zone = match.group(4) or "Z"
+    moment = datetime.fromisoformat("{0}T{1}{2}".format(match.group(1), match.group(2),
+                                                         "+00:00" if zone == "Z" else zone))
+    return moment.astimezone(timezone.utc)
+
+
+@dataclass
+class MetadataReport:
+    role: str
+    target: str
+    size: int
+    findings: list[Finding] = field(default_factory=list)
+    entity_id: str | None = None
+    entities: list[str] = field(default_factory=list)
+    certificates: list[dict] = field(default_factory=list)
+    sso_services: list[dict] = field(default_factory=list)
+    slo_services: list[dict] = field(default_factory=list)
+    acs_services: list[dict] = field(default_factory=list)
+    name_id_formats: list[str] = field(default_factory=list)
+    signature: SignatureReport = field(default_factory=SignatureReport)
+    valid_until: str | None = None
+    identity_center: dict = field(default_factory=dict)
+    upload: bytes | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not any(item.severity == ERROR for item in self.findings)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [item for item in self.findings if item.severity == ERROR]
+
+    def add(self, code: str, message: str, severity: str | None = None) -> None:
+        self.findings.append(finding(code, message, severity))
+
+    def upload_document(self) -> bytes | None:
+        return self.upload
+
+    def to_facts(self) -> dict:
+        facts = {
+            "entity_id": self.entity_id,
+            "valid": self.valid,
+            "findings": [item.to_dict() for item in self.findings],
+            "certificates": self.certificates,
+            "sso_services": self.sso_services,
+            "slo_services": self.slo_services,
+            "acs_services": self.acs_services,
+            "name_id_formats": self.name_id_formats,
+            "signature": self.signature.to_facts(),
+            "valid_until": self.valid_until,
+            "size": self.size,
+            "entities": self.entities,
+            "role": self.role,
+            "target": self.target,
+        }
+        if self.role == "sp":
+            facts["region"] = self.identity_center.get("region")
+            facts["identity_store_id"] = self.identity_center.get("identity_store_id")
+            facts["acs_urls"] = self.identity_center.get("acs_urls", [])
+        if self.upload is not None:
+            facts["upload_size"] = len(self.upload.decode("utf-8"))
+        return facts
+
+
+def _select_entity(root, report: MetadataReport, entity_id: str | None, role_tag: str):
+    entities = [root] if root.tag == MD_ENTITY else list(root.iter(MD_ENTITY))
+    report.entities = [entity.get("entityID", "") for entity in entities]
+    if entity_id is not None:
+        chosen = [entity for entity in entities if entity.get("entityID") == entity_id]
+        if not chosen:
+            report.add("entity_not_found", "No entity has entityID {0!r}; the document holds: {1}.".format(
+                entity_id, _list_ids(report.entities)))
+            return None
+        return chosen[0]
+    if len(entities) == 1:
+        return entities[0]
+    with_role = [entity for entity in entities if entity.find(role_tag) is not None]
+    if len(with_role) == 1:
+        return with_role[0]
+    if not with_role:
+        report.add("no_{0}_role".format(report.role),
+                   "None of the {0} entities has an {1}.".format(len(entities), etree.QName(role_tag).localname))
+        return None
+    report.add("ambiguous_entity", "{0} entities have an {1}; pick one with entity_id: {2}.".format(
+        len(with_role), etree.QName(role_tag).localname, _list_ids([e.get("entityID", "") for e in with_role])))
+    return None
+
+
+def _list_ids(ids: list[str], limit: int = 10) -> str:
+    shown = ", ".join(ids[:limit])
+    return shown + (" and {0} more".format(len(ids) - limit) if len(ids) > limit else "")
+
+
+def _role_descriptor(entity, role_tag: str):
+    descriptors = entity.findall(role_tag)
+    for descriptor in descriptors:
+        if SAML2_PROTOCOL in (descriptor.get("protocolSupportEnumeration") or "").split():
+            return descriptor
+    return descriptors[0] if descriptors else None
+
+
+def _services(descriptor, tag: str) -> list[dict]:
+    services = []
+    for node in descriptor.findall("md:" + tag, _NS):
+        service = {"binding": node.get("Binding", ""), "location": node.get("Location", "")}
+        if node.get("ResponseLocation"):
+            service["response_location"] = node.get("ResponseLocation")
+        if tag == "AssertionConsumerService":
+            service["index"] = int(node.get("index")) if (node.get("index") or "").isdigit() else None
+            service["is_default"] = (node.get("isDefault") or "").strip() in ("true", "1")
+        services.append(service)
+    return services
+
+
+def _check_validity_window(root, entity, report: MetadataReport, now: datetime) -> None:
+    earliest = None
+    for element in {id(root): root, id(entity): entity}.values():
+        raw = element.get("validUntil")
+        if raw is None:
+            continue
+        moment = _parse_datetime(raw)
+        if moment is None:
+            report.add("xml_malformed", "validUntil {0!r} is not an xs:dateTime.".format(raw))
+            continue
+        earliest = moment if earliest is None or moment < earliest else earliest
+    if earliest is not None:
+        report.valid_until = certs.iso(earliest)
+        if earliest < now:
+            report.add("metadata_expired", "The metadata was valid until {0}; fetch a fresh copy from the IdP "
+                                           "(or ask its operator to republish it).".format(report.valid_until))
+
+
+def _analyze_keys(descriptor, report: MetadataReport, *, target: str, role: str, warning_days: int,
+                  now: datetime) -> list:
+    """Describe and judge every certificate; return the signing-capable ones kept for upload."""
+    signing: list = []
+    seen: set[tuple[str, str]] = set()
+    for key_descriptor in descriptor.findall("md:KeyDescriptor", _NS):
+        use = key_descriptor.get("use") or "unspecified"
+        is_signing = use in ("signing", "unspecified")
+        if use == "encryption" and target == "identity_center" and role == "idp":
+            report.add("encryption_key_present", "The IdP advertises an encryption key; Identity Center does not "
+                                                 "support assertion encryption from the IdP, so it is left out of "
+                                                 "the upload document.")
+        for node in key_descriptor.iterfind(".//ds:X509Certificate", _NS):
+            try:
+                cert = certs.load_certificate(node.text or "")
+            except SamlError as exc:
+                severity = ERROR if is_signing else WARNING
+                report.add("certificate_malformed", "The {0} certificate of {1}: {2}".format(
+                    use, report.entity_id, exc.finding.message), severity)
+                continue
+            fingerprint = certs.fingerprint(cert)
+            if (fingerprint, use) in seen:
+                continue
+            seen.add((fingerprint, use))
+            report.certificates.append(certs.describe(cert, use=use, now=now))
+            for item in certs.judge(cert, label=certs.label_for(cert, use), expiry_warning_days=warning_days, now=now):
+                severity = item.severity if is_signing else WARNING
+                report.findings.append(Finding(item.code, severity, item.message))
+            if is_signing and fingerprint not in {certs.fingerprint(c) for c in signing}:
+                signing.append(cert)
+    return signing
+
+
+def _keep_for_upload(signing: list, report: MetadataReport, now: datetime) -> list:
+    """Drop expired signing certificates when a current one remains (mid-rotation metadata)."""
+    current = [cert for cert in signing if cert.not_valid_after_utc >= now]
+    if not current or len(current) == len(signing):
+        return signing
+    dropped = {certs.fingerprint(cert) for cert in signing} - {certs.fingerprint(cert) for cert in current}
+    kept = []
+    for item in report.findings:
+        if item.code == "certificate_expired" and any(fp in item.message for fp in dropped):
+            kept.append(finding("certificate_expired_dropped", item.message.replace(
+                "the IdP must publish a current signing certificate.",
+                "a current signing certificate remains, so it is left out of the upload document.")))
+        else:
+            kept.append(item)
+    report.findings[:] = kept
+    return current
+
+
+def _check_idp(entity, descriptor, report: MetadataReport, *, target: str, warning_days: int, now: datetime,
+               document_size: int) -> None:
+    signing = _analyze_keys(descriptor, report, target=target, role="idp", warning_days=warning_days, now=now)
+    if not signing:
+        report.add("no_signing_certificate", "The IdP role has no readable signing certificate (KeyDescriptor "
+                                             "use=\"signing\" with an X509Certificate); the SP cannot verify its "
+                                             "assertions.")
+    report.sso_services = _services(descriptor, "SingleSignOnService")
+    report.slo_services = _services(descriptor, "SingleLogoutService")
+    usable = [service for service in report.sso_services if service["binding"] in (POST, REDIRECT)]
+    if not usable:
+        report.add("no_sso_service", "The IdP has no SingleSignOnService with the HTTP-POST or HTTP-Redirect "
+                                     "binding (found: {0}).".format(
+                                         ", ".join(s["binding"] for s in report.sso_services) or "none"))
+    for service in usable:
+        if not service["location"].startswith("https://"):
+            report.add("sso_not_https", "The SingleSignOnService {0} is not https://.".format(service["location"]),
+                       ERROR if target != "generic" else WARNING)
+    if target == "identity_center" and EMAIL_NAME_ID not in report.name_id_formats:
+        report.add("name_id_email_missing", "The IdP does not advertise the emailAddress NameID format; Identity "
+                                            "Center needs NameID = the user's email address, so configure the "
+                                            "application to send it.", WARNING)
+    if target == "iam" and not identity_center.IAM_MIN_SIZE <= document_size <= identity_center.IAM_MAX_SIZE:
+        report.add("exceeds_iam_limit", "The metadata is {0} characters; IAM accepts 1,000 to 10,000,000.".format(
+            document_size))
+    current = _keep_for_upload(signing, report, now) if target == "identity_center" else signing
+    report.upload = build_upload_document(
+        entity_id=report.entity_id or "",
+        signing_certificates_der=[cert.public_bytes(certs.serialization.Encoding.DER) for cert in current],
+        name_id_formats=report.name_id_formats,
+        sso_services=usable,
+        slo_services=report.slo_services,
+        want_authn_requests_signed=descriptor.get("WantAuthnRequestsSigned"),
+    )
+    if target == "identity_center":
+        length = len(report.upload.decode("utf-8"))
+        if length > identity_center.IDENTITY_CENTER_LIMIT:
+            report.add("exceeds_identity_center_limit",
+                       "Even minimised, the IdP metadata is {0} characters; Identity Center accepts at most "
+                       "75,000. Remove unused signing certificates or NameID formats at the IdP.".format(length))
+
+
+def _check_sp(descriptor, report: MetadataReport, *, target: str, warning_days: int, now: datetime) -> None:
+    _analyze_keys(descriptor, report, target=target, role="sp", warning_days=warning_days, now=now)
+    report.acs_services = _services(descriptor, "AssertionConsumerService")
+    if not report.acs_services:
+        report.add("no_acs_service", "The SP has no AssertionConsumerService.")
+    for service in report.acs_services:
+        if not service["location"].startswith("https://"):
+            report.add("acs_not_https", "The AssertionConsumerService {0} is not https://; the IdP would post "
+                                        "assertions in clear text.".format(service["location"]))
+    if target != "identity_center":
+        return
+    issuer = identity_center.parse_issuer(report.entity_id or "")
+    if issuer is None:
+        report.add("identity_center_issuer_unrecognized",
+                   "The entityID {0!r} is not an IAM Identity Center issuer (https://<region>.signin.aws.amazon.com/"
+                   "platform/saml/d-xxxxxxxxxx); download the SP metadata from the Identity Center console, or use "
+                   "target: iam or generic.".format(report.entity_id))
+    else:
+        report.identity_center.update(issuer)
+    acs_urls = [url for url in (identity_center.classify_acs(s["location"]) for s in report.acs_services) if url]
+    report.identity_center["acs_urls"] = acs_urls
+    if EMAIL_NAME_ID not in report.name_id_formats:
+        report.add("name_id_email_missing", "The SP metadata does not ask for the emailAddress NameID format "
+                                            "that Identity Center requires.")
+
+
+def analyze_metadata(data: bytes, *, role: str = "idp", target: str = "identity_center", entity_id: str | None = None,
+                     require_signature: bool = False, trusted_certificates=(), expiry_warning_days: int = 30,
+                     now: datetime | None = None, max_size: int = DEFAULT_MAX_SIZE) -> MetadataReport:
+    """Analyze a metadata document; see the module docs of saml_metadata_info for every rule."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    moment = now or certs.now_utc()
+    report = MetadataReport(role=role, target=target, size=len(data))
+    try:
+        anchors = trust_anchors(trusted_certificates)
+        root = parse_xml(data, max_size=max_size)
+    except SamlError as exc:
+        report.findings.append(exc.finding)
+        return report
+    if root.tag not in (MD_ENTITY, MD_ENTITIES):
+        report.add("not_metadata", "The root element is <{0}>, not a SAML 2.0 md:EntityDescriptor or "
+                                   "md:EntitiesDescriptor (namespace {1}); check the URL points at the metadata "
+                                   "document.".format(etree.QName(root).text, MD))
+        return report
+    role_tag = ROLE_TAGS[role]
+    entity = _select_entity(root, report, entity_id, role_tag)
+    if entity is None:
+        return report
+    report.entity_id = entity.get("entityID")
+    if not report.entity_id:
+        report.add("not_metadata", "The EntityDescriptor has no entityID attribute.")
+    _check_validity_window(root, entity, report, moment)
+    report.signature = check_signature(root, entity, document=data, require=require_signature, anchors=anchors)
+    report.findings.extend(report.signature.findings)
+    descriptor = _role_descriptor(entity, role_tag)
+    if descriptor is None:
+        report.add("no_{0}_role".format(role), "The entity {0!r} has no {1}{2}.".format(
+            report.entity_id, etree.QName(role_tag).localname,
+            " (it is an SP: use role: sp)" if role == "idp" and entity.find(ROLE_TAGS["sp"]) is not None else
+            " (it is an IdP: use role: idp)" if role == "sp" and entity.find(ROLE_TAGS["idp"]) is not None else ""))
+        return report
+    report.name_id_formats = [(node.text or "").strip() for node in descriptor.findall("md:NameIDFormat", _NS)]
+    if role == "idp":
+        _check_idp(entity, descriptor, report, target=target, warning_days=expiry_warning_days, now=moment,
+                   document_size=len(data.decode("utf-8", "replace")))
+    else:
+        _check_sp(descriptor, report, target=target, warning_days=expiry_warning_days, now=moment)
+    return report
+
+
+def metadata_certificates(data: bytes) -> list:
+    """Every readable certificate in a metadata document's KeyDescriptors (for compare_to)."""
+    root = parse_xml(data, max_size=DEFAULT_MAX_SIZE)
+    found = []
+    for node in root.iterfind(".//md:KeyDescriptor//ds:X509Certificate", _NS):
+        try:
+            found.append(certs.load_certificate(node.text or ""))
+        except SamlError:
+            continue
+    return found

@@ -1,0 +1,254 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to idfed.aws_sso
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Metadata signature checks: placement (anti-wrapping), integrity and trust.
+
+signxml does the cryptography. This module decides *which* signature may count: only an
+enveloped signature that is a direct child of the element it signs, whose single Reference
+points at that element's unique ID (or at the whole document), where that element is the
+document root or the selected EntityDescriptor. Anything else is a wrapping attempt.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+
+from .certificate import fingerprint, load_certificate, normalize_fingerprint
+from .findings import ERROR, WARNING, Finding, SamlError, finding
+
+try:
+    from lxml import etree
+    from signxml import DigestAlgorithm, SignatureMethod, XMLVerifier
+    from signxml.exceptions import SignXMLException
+    from signxml.verifier import SignatureConfiguration
+except ImportError:  # pragma: no cover - reported by deps.missing_libraries()
+    XMLVerifier = None
+    SIGNXML_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    SIGNXML_IMPORT_ERROR = None
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+DS_SIGNATURE = "{%s}Signature" % DS
+_NS = {"ds": DS}
+_ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+_ALLOWED_TRANSFORMS = {
+    _ENVELOPED,
+    "http://www.w3.org/2001/10/xml-exc-c14n#",
+    "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments",
+    "http://www.w3.org/2006/12/xml-c14n11",
+}
+_SHORT_NAMES = {
+    "http://www.w3.org/2000/09/xmldsig#rsa-sha1": "rsa-sha1",
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256": "rsa-sha256",
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384": "rsa-sha384",
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512": "rsa-sha512",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1": "ecdsa-sha1",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256": "ecdsa-sha256",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384": "ecdsa-sha384",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512": "ecdsa-sha512",
+    "http://www.w3.org/2000/09/xmldsig#dsa-sha1": "dsa-sha1",
+    "http://www.w3.org/2000/09/xmldsig#sha1": "sha1",
+    "http://www.w3.org/2001/04/xmlenc#sha256": "sha256",
+    "http://www.w3.org/2001/04/xmldsig-more#sha384": "sha384",
+    "http://www.w3.org/2001/04/xmlenc#sha512": "sha512",
+}
+
+
+@dataclass
+class SignatureReport:
+    present: bool = False
+    valid: bool = False
+    trusted: bool = False
+    algorithm: str | None = None
+    digest_algorithm: str | None = None
+    signer_fingerprint_sha256: str | None = None
+    signed_element: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    def to_facts(self) -> dict:
+        return {
+            "present": self.present,
+            "valid": self.valid,
+            "trusted": self.trusted,
+            "algorithm": self.algorithm,
+            "digest_algorithm": self.digest_algorithm,
+            "signer_fingerprint_sha256": self.signer_fingerprint_sha256,
+            "signed_element": self.signed_element,
+        }
+
+
+@dataclass
+class TrustAnchors:
+    certificates: list = field(default_factory=list)  # cryptography x509.Certificate
+    fingerprints: set[str] = field(default_factory=set)
+
+    @property
+    def given(self) -> bool:
+        return bool(self.certificates or self.fingerprints)
+
+    def trusts(self, fingerprint_sha256: str) -> bool:
+        return fingerprint_sha256 in self.fingerprints or any(
+            fingerprint(cert) == fingerprint_sha256 for cert in self.certificates)
+
+
+def trust_anchors(items) -> TrustAnchors:
+    """trusted_certificates: PEM/DER/base64 certificates or SHA-256 fingerprints (raises SamlError)."""
+    anchors = TrustAnchors()
+    for item in items or ():
+        text = item.decode("ascii", "replace") if isinstance(item, bytes) else str(item)
+        normalized = normalize_fingerprint(text) if "BEGIN" not in text else None
+        if normalized:
+            anchors.fingerprints.add(normalized)
+            continue
+        try:
+            anchors.certificates.append(load_certificate(text))
+        except SamlError as exc:
+            raise SamlError(finding(
+                "certificate_malformed",
+                "A trusted_certificates entry is neither a SHA-256 fingerprint nor a certificate: {0}".format(
+                    exc.finding.message))) from None
+    return anchors
+
+
+def _bad(message: str) -> Finding:
+    return finding("signature_invalid", message)
+
+
+def _placement_problem(signature, allowed_parents) -> str | None:
+    """Why this signature cannot count, or None when its placement and reference are sound."""
+    parent = signature.getparent()
+    if parent not in allowed_parents:
+        return ("A ds:Signature sits inside <{0}>, not directly under the signed metadata root: a relocated "
+                "signature (XML signature wrapping) is never trusted.".format(etree.QName(parent).localname))
+    references = signature.findall("ds:SignedInfo/ds:Reference", _NS)
+    if len(references) != 1:
+        return "The signature has {0} references; SAML metadata signatures have exactly one.".format(len(references))
+    uri = references[0].get("URI")
+    element_id = parent.get("ID")
+    if uri not in ("", "#" + (element_id or "\x00")):
+        return ("The signature references {0!r} but sits in the element with ID {1!r}: the signed content is not "
+                "the metadata it envelops (signature wrapping).".format(uri, element_id))
+    if uri and len(parent.getroottree().getroot().xpath("//@ID[. = $value]", value=element_id)) != 1:
+        return "The ID {0!r} appears more than once in the document (signature wrapping).".format(element_id)
+    for transform in references[0].findall("ds:Transforms/ds:Transform", _NS):
+        if transform.get("Algorithm") not in _ALLOWED_TRANSFORMS:
+            return "The signature uses the transform {0!r}, which SAML metadata signatures never need.".format(
+                transform.get("Algorithm"))
+    return None
+
+
+def _embedded_certificate(signature):
+    node = signature.find("ds:KeyInfo/ds:X509Data/ds:X509Certificate", _NS)
+    if node is None or not (node.text or "").strip():
+        return None
+    return load_certificate(node.text)
+
+
+def _verify(document: bytes, cert) -> None:
+    """Integrity with one certificate; signxml raises on any failure. Validity dates are judged elsewhere."""
+    midpoint = cert.not_valid_before_utc + (cert.not_valid_after_utc - cert.not_valid_before_utc) / 2
+    config = SignatureConfiguration(
+        location="./",
+        expect_references=1,
+        signature_methods=frozenset(SignatureMethod),
+        digest_algorithms=frozenset(DigestAlgorithm),
+        verification_time=midpoint,
+    )
+    XMLVerifier().verify(document, x509_cert=cert, id_attribute="ID", expect_config=config)
+
+
+def check_signature(root, entity, *, document: bytes, require: bool, anchors: TrustAnchors) -> SignatureReport:
+    """Judge the signature(s) that cover `entity` (the selected EntityDescriptor) in the tree `root`."""
+    report = SignatureReport()
+    relied_on = require or anchors.given
+    allowed_parents = [root] if entity is root else [root, entity]
+    candidates = []
+    for signature in entity.iter(DS_SIGNATURE) if entity is not root else root.iter(DS_SIGNATURE):
+        problem = _placement_problem(signature, allowed_parents)
+        if problem:
+            report.present = True
+            report.findings.append(_bad(problem))
+        else:
+            candidates.append(signature)
+    if entity is not root:  # a signature on the aggregate covers the entity too
+        candidates.extend(sig for sig in root.findall(DS_SIGNATURE) if sig not in candidates)
+    if not candidates:
+        if require and not report.present:
+            report.findings.append(finding("signature_missing", "The metadata is not signed but require_signature "
+                                                                "is true; get signed metadata from the IdP or "
+                                                                "set require_signature: false."))
+        elif require:
+            report.findings.append(finding("signature_missing", "No correctly placed signature covers the entity."))
+        return report
+    if report.findings:  # a wrapped signature next to a good one: never accept the document
+        return report
+
+    # Prefer the signature closest to the entity (its own), else the aggregate's.
+    signature = candidates[0]
+    report.present = True
+    signed_element = signature.getparent()
+    report.signed_element = etree.QName(signed_element).localname
+    method = signature.find("ds:SignedInfo/ds:SignatureMethod", _NS)
+    digest = signature.find("ds:SignedInfo/ds:Reference/ds:DigestMethod", _NS)
+    algorithm_uri = method.get("Algorithm") if method is not None else None
+    digest_uri = digest.get("Algorithm") if digest is not None else None
+    report.algorithm = _SHORT_NAMES.get(algorithm_uri, algorithm_uri)
+    report.digest_algorithm = _SHORT_NAMES.get(digest_uri, digest_uri)
+
+    try:
+        embedded = _embedded_certificate(signature)
+    except SamlError as exc:
+        report.findings.append(_bad("The certificate inside the signature's KeyInfo is unreadable: {0}".format(
+            exc.finding.message)))
+        return report
+    signed_bytes = document if signed_element is root else etree.tostring(signed_element)
+    tried = []
+    if anchors.given:
+        tried = [cert for cert in anchors.certificates]
+        if embedded is not None and anchors.trusts(fingerprint(embedded)):
+            tried.insert(0, embedded)
+    elif embedded is not None:
+        tried = [embedded]
+    if not tried:
+        if anchors.given:
+            report.findings.append(_bad(
+                "The signature's certificate {0} is not in trusted_certificates.".format(
+                    fingerprint(embedded) if embedded is not None else "(none embedded)")))
+        else:
+            report.findings.append(finding(
+                "signature_unverifiable", "The metadata is signed but carries no certificate to check it with; "
+                                          "pass the signer's certificate in trusted_certificates."))
+        return report
+
+    last_error = ""
+    for cert in tried:
+        try:
+            _verify(signed_bytes, cert)
+        except (SignXMLException, ValueError, etree.LxmlError) as exc:
+            last_error = str(exc) or type(exc).__name__
+            continue
+        report.valid = True
+        report.trusted = anchors.given
+        report.signer_fingerprint_sha256 = fingerprint(cert)
+        break
+    if not report.valid:
+        if anchors.given and embedded is not None and not anchors.trusts(fingerprint(embedded)):
+            report.findings.append(_bad(
+                "The metadata is not signed by a certificate in trusted_certificates (it names the signer "
+                "{0}): {1}.".format(fingerprint(embedded), last_error)))
+        else:
+            report.findings.append(_bad(
+                "The metadata signature does not verify ({0}): the document was changed after signing, "
+                "or signed with another key.".format(last_error)))
+        return report
+
+    weak = [name for name in (report.algorithm, report.digest_algorithm) if name and name.endswith("sha1")]
+    if weak:
+        report.findings.append(finding(
+            "weak_signature_algorithm",
+            "The metadata is signed with SHA-1 ({0}); ask the IdP to sign with SHA-256.".format(", ".join(weak)),
+            severity=ERROR if relied_on else WARNING))
+    return report

@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to idfed.aws_sso
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Hardened XML parsing: the only place this collection turns bytes into an XML tree.
+
+SAML metadata never needs a DTD, so any DOCTYPE or entity declaration is refused before the
+parser sees it (billion laughs, quadratic blow-up, XXE all start there). The parser is then
+configured so that nothing can reach the network or the file system even if the scan missed.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+
+from .findings import SamlError, finding
+
+try:
+    from lxml import etree
+except ImportError:  # pragma: no cover - reported by deps.missing_libraries()
+    etree = None
+    LXML_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    LXML_IMPORT_ERROR = None
+
+# '<!DOCTYPE' or '<!ENTITY' anywhere: no legitimate metadata contains either.
+_FORBIDDEN = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+_FORBIDDEN_MESSAGE = (
+    "The document declares a DTD or entities ({what}). SAML metadata never needs them and they are "
+    "the vector of XXE and entity-expansion attacks, so it was refused without being parsed. "
+    "Fetch the metadata from the IdP's own endpoint, or remove the DOCTYPE."
+)
+
+
+def _scan_text(data: bytes) -> str:
+    """Return the document as text for the forbidden-construct scan, whatever its encoding."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(encoding, errors="replace")
+    if len(data) > 1 and (data[0] == 0 or data[1] == 0):  # UTF-16/32 without a BOM
+        for encoding in ("utf-16-be", "utf-16-le", "utf-32-be", "utf-32-le"):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if text.lstrip().startswith("<"):
+                return text
+    return ""
+
+
+def _find_forbidden(data: bytes) -> str | None:
+    match = _FORBIDDEN.search(data)
+    if match:
+        return match.group(0).decode("ascii", "replace")
+    text = _scan_text(data)
+    if text:
+        text_match = re.search(r"<!\s*(?:DOCTYPE|ENTITY)", text, re.IGNORECASE)
+        if text_match:
+            return text_match.group(0)
+    return None
+
+
+def _parser() -> "etree.XMLParser":
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+    )
+
+
+def parse_xml(data: bytes, *, max_size: int) -> "etree._Element":
+    """Parse untrusted XML safely or raise SamlError with xml_malformed/xml_forbidden_construct/too_large."""
+    if len(data) > max_size:
+        raise SamlError(finding(
+            "too_large",
+            "The document is {0} bytes, over the {1}-byte cap; raise max_size if it is legitimate.".format(len(data), max_size),
+        ))
+    if not data.strip():
+        raise SamlError(finding("xml_malformed", "The document is empty: expected SAML metadata XML."))
+    forbidden = _find_forbidden(data)
+    if forbidden:
+        raise SamlError(finding("xml_forbidden_construct", _FORBIDDEN_MESSAGE.format(what=forbidden)))
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise SamlError(finding("xml_malformed", "The document is not well-formed XML: {0}.".format(exc))) from None
+    except ValueError as exc:  # e.g. an encoding declaration lxml cannot use
+        raise SamlError(finding("xml_malformed", "The document cannot be read as XML: {0}.".format(exc))) from None
+    # Defence in depth: the scan above should have caught these already.
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise SamlError(finding("xml_forbidden_construct", _FORBIDDEN_MESSAGE.format(what="DOCTYPE")))
+    return root
