@@ -53,4 +53,4 @@ def build_upload_document(*, entity_id: str, signing_certificates_der: list[byte
     for service in sso_services:
         if service["binding"] in UPLOAD_BINDINGS:
             _sub(role, MD, "SingleSignOnService", Binding=service["binding"], Location=service["location"])
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8", pretty_print=True)
