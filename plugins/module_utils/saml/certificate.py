@@ -25,9 +25,6 @@ except ImportError:  # pragma: no cover - reported by deps.missing_libraries()
 else:
     CRYPTOGRAPHY_IMPORT_ERROR = None
 
-# Real IdP certificates often carry a negative serial; we report it, cryptography need not warn about it.
-warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
-
 MIN_RSA_BITS = 2048
 MIN_EC_BITS = 256
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
@@ -89,7 +86,7 @@ def load_certificate(data: bytes | str) -> "x509.Certificate":
         raw = match.group(1)
     elif raw[:1] == b"\x30":  # DER: an ASN.1 SEQUENCE
         try:
-            return _checked(x509.load_der_x509_certificate(raw))
+            return _load_der(raw)
         except ValueError as exc:
             raise _malformed("invalid DER ({0})".format(exc)) from None
     body = re.sub(rb"\s+", b"", raw)
@@ -105,15 +102,26 @@ def load_certificate(data: bytes | str) -> "x509.Certificate":
             "put only the base64 body between the BEGIN and END lines in the X509Certificate element"
         )
     try:
-        return _checked(x509.load_der_x509_certificate(der))
+        return _load_der(der)
     except ValueError as exc:
         raise _malformed("the decoded bytes are not an X.509 certificate ({0})".format(exc)) from None
 
 
-def _checked(cert: "x509.Certificate") -> "x509.Certificate":
+def _load_der(der: bytes) -> "x509.Certificate":
+    # Real IdP certificates sometimes carry a negative serial: readable, so no deprecation noise about it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cert = x509.load_der_x509_certificate(der)
     # cryptography parses lazily: touch the fields we use so that a broken one fails here.
     cert.not_valid_before_utc, cert.not_valid_after_utc, cert.public_key()  # noqa: B018 pylint: disable=pointless-statement
     return cert
+
+
+def _serial_hex(cert: "x509.Certificate") -> str:
+    # Real IdP certificates sometimes carry a negative serial; report it without cryptography's warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return "{0:X}".format(cert.serial_number)
 
 
 def fingerprint(cert: "x509.Certificate") -> str:
@@ -169,7 +177,7 @@ def describe(cert: "x509.Certificate", *, use: str = "signing", now: datetime | 
         "use": use,
         "subject": cert.subject.rfc4514_string(),
         "issuer": cert.issuer.rfc4514_string(),
-        "serial": "{0:X}".format(cert.serial_number),
+        "serial": _serial_hex(cert),
         "not_before": iso(cert.not_valid_before_utc),
         "not_after": iso(not_after),
         "days_left": int((not_after - moment).total_seconds() // 86400),
