@@ -135,8 +135,10 @@ def fetch(url: str, *, timeout: float = 30, validate_certs: bool = True, ca_path
     """GET a document; raise HttpError with a message that names the problem and the fix."""
     _check_scheme(url, allow_http)
     verify: bool | str = (ca_path or True) if validate_certs else False
-    request_headers = {"User-Agent": USER_AGENT, "Accept": "application/samlmetadata+xml, application/xml, "
-                                                            "application/x-pem-file, */*;q=0.5"}
+    request_headers = {
+        "User-Agent": USER_AGENT,
+        "Accept": "application/samlmetadata+xml, application/xml, application/x-pem-file, */*;q=0.5",
+    }
     request_headers.update(headers or {})
     current, visited, attempt = url, [], 0
     while True:

@@ -15,7 +15,7 @@ description:
   - Applies the certificate rules of M(idfed.aws_sso.saml_metadata_info) (expiry, key size, signature algorithm)
     with the same finding codes, and can check that the certificate is the one published in metadata.
 author:
-  - idfed.aws_sso contributors
+  - idfed.aws_sso maintainers (@idfed)
 extends_documentation_fragment:
   - idfed.aws_sso.source
   - ansible.builtin.action_common_attributes

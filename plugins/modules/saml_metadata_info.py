@@ -19,7 +19,7 @@ description:
   - Hostile XML (DTDs, entity declarations, external references) is refused before parsing, without touching
     the network or the file system.
 author:
-  - idfed.aws_sso contributors
+  - idfed.aws_sso maintainers (@idfed)
 extends_documentation_fragment:
   - idfed.aws_sso.source
   - ansible.builtin.files
@@ -33,6 +33,7 @@ attributes:
     details: Shows the change to the O(dest) file.
   safe_file_operations:
     support: full
+    description: The upload document is written to a temporary file in the same directory, then renamed over O(dest).
   platform:
     platforms: posix
 requirements:

@@ -197,13 +197,13 @@ def judge(cert: "x509.Certificate", *, label: str = "The certificate", expiry_wa
     not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
     if not_after < moment:
         found.append(finding("certificate_expired", "{0} expired on {1}; the IdP must publish a current "
-                                                     "signing certificate.".format(label, iso(not_after))))
+                             "signing certificate.".format(label, iso(not_after))))
     elif not_before > moment:
         found.append(finding("certificate_not_yet_valid", "{0} is not valid before {1}.".format(label, iso(not_before))))
     elif (not_after - moment).total_seconds() < expiry_warning_days * 86400:
         found.append(finding("certificate_expiring", "{0} expires on {1}, within {2} days; plan the rotation "
-                                                      "(add the new certificate, then remove the old).".format(
-                                                          label, iso(not_after), expiry_warning_days)))
+                             "(add the new certificate, then remove the old).".format(
+                                 label, iso(not_after), expiry_warning_days)))
     key_type, key_size = _key_facts(cert)
     if key_size is not None and ((key_type in ("RSA", "DSA") and key_size < MIN_RSA_BITS)
                                  or (key_type == "EC" and key_size < MIN_EC_BITS)):
@@ -213,14 +213,14 @@ def judge(cert: "x509.Certificate", *, label: str = "The certificate", expiry_wa
     if oid in _WEAK_SIGNATURE_OIDS:
         kind = "self-signed" if cert.issuer == cert.subject else "signed"
         found.append(finding("weak_certificate_signature", "{0} is {1} with {2}; SAML trusts its key, not this "
-                                                            "signature, but the IdP should rotate to a SHA-256 "
-                                                            "certificate.".format(label, kind, _SIGNATURE_NAMES[oid])))
+                             "signature, but the IdP should rotate to a SHA-256 certificate.".format(
+                                 label, kind, _SIGNATURE_NAMES[oid])))
     return found
 
 
 def label_for(cert: "x509.Certificate", use: str) -> str:
-    return "The {0} certificate {1} ({2})".format(use, cert.subject.rfc4514_string() or "(empty subject)",
-                                                   fingerprint(cert))
+    subject = cert.subject.rfc4514_string() or "(empty subject)"
+    return "The {0} certificate {1} ({2})".format(use, subject, fingerprint(cert))
 
 
 def reference_fingerprints(items, metadata_certificates) -> set[str]:

@@ -41,8 +41,8 @@ def _parse_datetime(value: str) -> datetime | None:
     if not match:
         return None
     zone = match.group(4) or "Z"
-    moment = datetime.fromisoformat("{0}T{1}{2}".format(match.group(1), match.group(2),
-                                                         "+00:00" if zone == "Z" else zone))
+    offset = "+00:00" if zone == "Z" else zone
+    moment = datetime.fromisoformat("{0}T{1}{2}".format(match.group(1), match.group(2), offset))
     return moment.astimezone(timezone.utc)
 
 

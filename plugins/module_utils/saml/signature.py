@@ -210,7 +210,7 @@ def check_signature(root, entity, *, document: bytes, require: bool, anchors: Tr
     signed_bytes = document if signed_element is root else etree.tostring(signed_element)
     tried = []
     if anchors.given:
-        tried = [cert for cert in anchors.certificates]
+        tried = list(anchors.certificates)
         if embedded is not None and anchors.trusts(fingerprint(embedded)):
             tried.insert(0, embedded)
     elif embedded is not None:
