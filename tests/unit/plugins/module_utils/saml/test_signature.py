@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+"""Metadata signatures: integrity, trust, placement (wrapping) and algorithms, cross-checked with xmlsec1."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import saml_factory as factory  # tests/support, see conftest.py
+
+from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.metadata import analyze_metadata
+
+SIGNER = factory.make_certificate(factory.make_key("rsa", 2048, 5), subject_cn="metadata signer")
+OTHER = factory.make_certificate(factory.make_key("rsa", 2048, 6), subject_cn="someone else")
+UNSIGNED = factory.idp_metadata()
+SIGNED = factory.sign(UNSIGNED, SIGNER)
+needs_xmlsec1 = pytest.mark.skipif(shutil.which("xmlsec1") is None, reason="xmlsec1 is not installed")
+
+
+def codes(report) -> set[str]:
+    return {item.code for item in report.findings}
+
+
+def test_signed_and_valid():
+    report = analyze_metadata(SIGNED)
+    assert report.valid and report.findings == []
+    assert report.signature.present and report.signature.valid and not report.signature.trusted
+    assert report.signature.algorithm == "rsa-sha256" and report.signature.digest_algorithm == "sha256"
+    assert report.signature.signer_fingerprint_sha256 == SIGNER.fingerprint_sha256
+
+
+@pytest.mark.parametrize("form", ["pem", "fingerprint", "bare_lowercase_fingerprint"])
+def test_trusted_signer(form):
+    anchor = {"pem": SIGNER.pem, "fingerprint": SIGNER.fingerprint_sha256,
+              "bare_lowercase_fingerprint": SIGNER.fingerprint_sha256.replace(":", "").lower()}[form]
+    report = analyze_metadata(SIGNED, require_signature=True, trusted_certificates=[OTHER.pem, anchor])
+    assert report.valid and report.signature.trusted
+
+
+def test_untrusted_signer_is_invalid():
+    report = analyze_metadata(SIGNED, trusted_certificates=[OTHER.pem])
+    assert "signature_invalid" in codes(report) and not report.valid
+    assert SIGNER.fingerprint_sha256 in next(item.message for item in report.findings if item.code == "signature_invalid")
+
+
+@needs_xmlsec1
+def test_tampered_signature_fails_here_and_in_xmlsec1():
+    tampered = factory.tamper(SIGNED)
+    assert not factory.xmlsec1_verify(tampered, SIGNER)
+    report = analyze_metadata(tampered)
+    assert "signature_invalid" in codes(report) and not report.signature.valid
+
+
+@needs_xmlsec1
+@pytest.mark.parametrize("attack", ["moved_into_role", "wrapped_new_id", "wrapped_duplicate_id"])
+def test_relocated_and_wrapped_signatures_are_refused(attack):
+    document = {
+        "moved_into_role": lambda: factory.move_signature_into_role(SIGNED),
+        "wrapped_new_id": lambda: factory.wrap_signature(SIGNED),
+        "wrapped_duplicate_id": lambda: factory.wrap_signature(SIGNED, keep_id=True),
+    }[attack]()
+    report = analyze_metadata(document, trusted_certificates=[SIGNER.pem])
+    assert "signature_invalid" in codes(report), [item.message for item in report.findings]
+    assert not report.signature.valid and not report.valid
+
+
+def test_required_signature_missing():
+    report = analyze_metadata(UNSIGNED, require_signature=True)
+    assert codes(report) == {"signature_missing"}
+    assert analyze_metadata(UNSIGNED).valid
+
+
+@needs_xmlsec1
+def test_sha1_signature_is_a_warning_unless_relied_on():
+    sha1 = factory.sign(UNSIGNED, SIGNER, algorithm="rsa-sha1", digest="sha1")
+    assert factory.xmlsec1_verify(sha1, SIGNER)
+    loose = analyze_metadata(sha1)
+    assert loose.valid and loose.signature.valid and loose.signature.algorithm == "rsa-sha1"
+    assert {(item.code, item.severity) for item in loose.findings} == {("weak_signature_algorithm", "warning")}
+    relied = analyze_metadata(sha1, trusted_certificates=[SIGNER.fingerprint_sha256])
+    assert ("weak_signature_algorithm", "error") in {(item.code, item.severity) for item in relied.findings}
+
+
+def test_signature_without_certificate_is_unverifiable():
+    from lxml import etree
+
+    root = etree.fromstring(SIGNED)
+    key_info = root.find(".//{http://www.w3.org/2000/09/xmldsig#}Signature/{http://www.w3.org/2000/09/xmldsig#}KeyInfo")
+    key_info.getparent().remove(key_info)
+    bare = etree.tostring(root)
+    assert {(item.code, item.severity) for item in analyze_metadata(bare).findings} == {("signature_unverifiable", "warning")}
+    trusted = analyze_metadata(bare, trusted_certificates=[SIGNER.pem])
+    assert trusted.valid and trusted.signature.trusted
+
+
+@needs_xmlsec1
+def test_signed_aggregate_covers_the_selected_entity():
+    aggregate = factory.sign(factory.entities_aggregate([
+        factory.idp_metadata("https://a.example.test/idp", entity_ref="_a"),
+        factory.idp_metadata("https://b.example.test/idp", entity_ref="_b"),
+    ]), SIGNER)
+    assert factory.xmlsec1_verify(aggregate, SIGNER, "EntitiesDescriptor")
+    report = analyze_metadata(aggregate, entity_id="https://b.example.test/idp", trusted_certificates=[SIGNER.pem])
+    assert report.valid and report.signature.signed_element == "EntitiesDescriptor"
+    assert report.entities == ["https://a.example.test/idp", "https://b.example.test/idp"]
+    assert "ambiguous_entity" in codes(analyze_metadata(aggregate))
+
+
+def test_signed_entity_inside_an_unsigned_aggregate():
+    entity = factory.sign(factory.idp_metadata("https://a.example.test/idp", entity_ref="_a"), SIGNER)
+    aggregate = factory.entities_aggregate([entity, factory.idp_metadata("https://b.example.test/idp", entity_ref="_b")])
+    report = analyze_metadata(aggregate, entity_id="https://a.example.test/idp", trusted_certificates=[SIGNER.pem])
+    assert report.valid and report.signature.signed_element == "EntityDescriptor"
+    unsigned = analyze_metadata(aggregate, entity_id="https://b.example.test/idp", require_signature=True)
+    assert "signature_missing" in codes(unsigned)
