@@ -9,6 +9,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from .http import REQUESTS_IMPORT_ERROR, HttpError, fetch, redact_url
 from .saml.certificate import CRYPTOGRAPHY_IMPORT_ERROR
+from .saml.findings import ERROR
 from .saml.signature import SIGNXML_IMPORT_ERROR
 from .saml.xmlparse import LXML_IMPORT_ERROR
 
@@ -66,3 +67,14 @@ def read_source(module) -> tuple[bytes, str]:
         # One byte over max_size is enough for the analysis to report too_large without reading it all.
         return data, params["path"]
     return params["content"].encode("utf-8"), "content"
+
+
+def fail_on_errors(module, result: dict) -> None:
+    """strict mode: fail listing every error finding, and still return the facts."""
+    errors = [item for item in result["findings"] if item["severity"] == ERROR]
+    if not errors or not module.params["strict"]:
+        return
+    lines = ["{0} has {1} error(s) (set strict: false to get the facts without failing):".format(
+        result["source"], len(errors))]
+    lines.extend("{0}: {1}".format(item["code"], item["message"]) for item in errors)
+    module.fail_json(msg="\n".join(lines), **result)

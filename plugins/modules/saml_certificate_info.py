@@ -143,11 +143,12 @@ source:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.certificate import analyze_certificate
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.findings import ERROR, SamlError, finding
+from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.findings import SamlError, finding
 from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.metadata import metadata_certificates
 from ansible_collections.idfed.aws_sso.plugins.module_utils.source import (
     SOURCE_ARGUMENT_SPEC,
     SOURCE_OPTIONS,
+    fail_on_errors,
     read_source,
     require_libraries,
 )
@@ -182,12 +183,7 @@ def main() -> None:
             module.fail_json(msg="compare_to: {0}".format(exc.finding.message), source=origin)
         report_facts = report.to_facts()
     result = dict(changed=False, source=origin, **report_facts)
-    errors = [item for item in result["findings"] if item["severity"] == ERROR]
-    if errors and params["strict"]:
-        module.fail_json(msg="\n".join(["{0} has {1} error(s) (set strict: false to get the facts without "
-                                        "failing):".format(origin, len(errors))]
-                                       + ["{0}: {1}".format(item["code"], item["message"]) for item in errors]),
-                         **result)
+    fail_on_errors(module, result)
     module.exit_json(**result)
 
 

@@ -358,21 +358,14 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.findings import ERROR
 from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.metadata import analyze_metadata
 from ansible_collections.idfed.aws_sso.plugins.module_utils.source import (
     SOURCE_ARGUMENT_SPEC,
     SOURCE_OPTIONS,
+    fail_on_errors,
     read_source,
     require_libraries,
 )
-
-
-def failure_message(facts: dict, origin: str) -> str:
-    errors = [item for item in facts["findings"] if item["severity"] == ERROR]
-    lines = ["{0} has {1} error(s) (set strict: false to get the facts without failing):".format(origin, len(errors))]
-    lines.extend("{0}: {1}".format(item["code"], item["message"]) for item in errors)
-    return "\n".join(lines)
 
 
 def read_existing(dest: str) -> bytes | None:
@@ -454,8 +447,7 @@ def main() -> None:
         max_size=params["max_size"],
     )
     result = dict(changed=False, source=origin, **report.to_facts())
-    if not report.valid and params["strict"]:
-        module.fail_json(msg=failure_message(result, origin), **result)
+    fail_on_errors(module, result)
     if params["dest"]:
         if not report.valid:
             result["dest"] = params["dest"]
