@@ -56,7 +56,7 @@ def iso(moment: datetime) -> str:
 
 
 def colon_hex(digest: bytes) -> str:
-    return ":".join("{0:02X}".format(byte) for byte in digest)
+    return digest.hex(":").upper()
 
 
 def normalize_fingerprint(value: str) -> str | None:
@@ -89,7 +89,7 @@ def load_certificate(data: bytes | str) -> "x509.Certificate":
             return _load_der(raw)
         except ValueError as exc:
             raise _malformed("invalid DER ({0})".format(exc)) from None
-    body = re.sub(rb"\s+", b"", raw)
+    body = b"".join(raw.split())
     if not body:
         raise _malformed("it is empty")
     try:
@@ -189,32 +189,37 @@ def describe(cert: "x509.Certificate", *, use: str = "signing", now: datetime | 
     }
 
 
-def judge(cert: "x509.Certificate", *, label: str = "The certificate", expiry_warning_days: int = 30,
-          now: datetime | None = None) -> list[Finding]:
-    """Every rule about one certificate; `label` names it in messages (use, subject, fingerprint)."""
+def judge(cert: "x509.Certificate", *, use: str = "signing", label: str | None = None,
+          expiry_warning_days: int = 30, now: datetime | None = None) -> list[Finding]:
+    """Every rule about one certificate. Messages name it by `label`, by default its use, subject and
+    fingerprint (computed only when there is something to say: this is the hot path of metadata parsing)."""
     moment = now or now_utc()
     found: list[Finding] = []
+
+    def name() -> str:
+        return label or label_for(cert, use)
+
     not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
     if not_after < moment:
         found.append(finding("certificate_expired", "{0} expired on {1}; the IdP must publish a current "
-                             "signing certificate.".format(label, iso(not_after))))
+                             "signing certificate.".format(name(), iso(not_after))))
     elif not_before > moment:
-        found.append(finding("certificate_not_yet_valid", "{0} is not valid before {1}.".format(label, iso(not_before))))
+        found.append(finding("certificate_not_yet_valid", "{0} is not valid before {1}.".format(name(), iso(not_before))))
     elif (not_after - moment).total_seconds() < expiry_warning_days * 86400:
         found.append(finding("certificate_expiring", "{0} expires on {1}, within {2} days; plan the rotation "
                              "(add the new certificate, then remove the old).".format(
-                                 label, iso(not_after), expiry_warning_days)))
+                                 name(), iso(not_after), expiry_warning_days)))
     key_type, key_size = _key_facts(cert)
     if key_size is not None and ((key_type in ("RSA", "DSA") and key_size < MIN_RSA_BITS)
                                  or (key_type == "EC" and key_size < MIN_EC_BITS)):
         found.append(finding("weak_key", "{0} has a {1}-bit {2} key; use at least {3}-bit RSA or a P-256 EC key.".format(
-            label, key_size, key_type, MIN_RSA_BITS)))
+            name(), key_size, key_type, MIN_RSA_BITS)))
     oid = cert.signature_algorithm_oid.dotted_string
     if oid in _WEAK_SIGNATURE_OIDS:
         kind = "self-signed" if cert.issuer == cert.subject else "signed"
         found.append(finding("weak_certificate_signature", "{0} is {1} with {2}; SAML trusts its key, not this "
                              "signature, but the IdP should rotate to a SHA-256 certificate.".format(
-                                 label, kind, _SIGNATURE_NAMES[oid])))
+                                 name(), kind, _SIGNATURE_NAMES[oid])))
     return found
 
 

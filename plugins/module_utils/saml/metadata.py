@@ -54,7 +54,8 @@ class MetadataReport:
     findings: list[Finding] = field(default_factory=list)
     entity_id: str | None = None
     entities: list[str] = field(default_factory=list)
-    certificates: list[dict] = field(default_factory=list)
+    keys: list = field(default_factory=list)  # KeyEntry, described only when the facts are asked for
+    now: datetime | None = None
     sso_services: list[dict] = field(default_factory=list)
     slo_services: list[dict] = field(default_factory=list)
     acs_services: list[dict] = field(default_factory=list)
@@ -71,6 +72,10 @@ class MetadataReport:
     @property
     def errors(self) -> list[Finding]:
         return [item for item in self.findings if item.severity == ERROR]
+
+    @property
+    def certificates(self) -> list[dict]:
+        return [certs.describe(entry.cert, use=entry.use, now=self.now) for entry in self.keys]
 
     def add(self, code: str, message: str, severity: str | None = None) -> None:
         self.findings.append(finding(code, message, severity))
@@ -172,61 +177,78 @@ def _check_validity_window(root, entity, report: MetadataReport, now: datetime) 
                                            "(or ask its operator to republish it).".format(report.valid_until))
 
 
-def _analyze_keys(descriptor, report: MetadataReport, *, target: str, role: str, warning_days: int,
-                  now: datetime) -> list:
-    """Describe and judge every certificate; return the signing-capable ones kept for upload."""
-    signing: list = []
+@dataclass
+class KeyEntry:
+    """One certificate of the role, as the KeyDescriptor declares it."""
+
+    use: str  # signing, encryption or unspecified (usable for both)
+    cert: object  # cryptography x509.Certificate
+
+    @property
+    def signing(self) -> bool:
+        return self.use in ("signing", "unspecified")
+
+
+def _load_keys(descriptor, report: MetadataReport, *, target: str, role: str) -> list[KeyEntry]:
+    entries: list[KeyEntry] = []
     seen: set[tuple[str, str]] = set()
     for key_descriptor in descriptor.findall("md:KeyDescriptor", _NS):
         use = key_descriptor.get("use") or "unspecified"
-        is_signing = use in ("signing", "unspecified")
         if use == "encryption" and target == "identity_center" and role == "idp":
             report.add("encryption_key_present", "The IdP advertises an encryption key; Identity Center does not "
                                                  "support assertion encryption from the IdP, so it is left out of "
                                                  "the upload document.")
         for node in key_descriptor.iterfind(".//ds:X509Certificate", _NS):
+            body = "".join((node.text or "").split())
+            if (body, use) in seen:
+                continue
+            seen.add((body, use))
             try:
-                cert = certs.load_certificate(node.text or "")
+                entries.append(KeyEntry(use, certs.load_certificate(body)))
             except SamlError as exc:
-                severity = ERROR if is_signing else WARNING
                 report.add("certificate_malformed", "The {0} certificate of {1}: {2}".format(
-                    use, report.entity_id, exc.finding.message), severity)
-                continue
-            fingerprint = certs.fingerprint(cert)
-            if (fingerprint, use) in seen:
-                continue
-            seen.add((fingerprint, use))
-            report.certificates.append(certs.describe(cert, use=use, now=now))
-            for item in certs.judge(cert, label=certs.label_for(cert, use), expiry_warning_days=warning_days, now=now):
-                severity = item.severity if is_signing else WARNING
-                report.findings.append(Finding(item.code, severity, item.message))
-            if is_signing and fingerprint not in {certs.fingerprint(c) for c in signing}:
-                signing.append(cert)
-    return signing
+                    use, report.entity_id, exc.finding.message), None if use != "encryption" else WARNING)
+    return entries
 
 
-def _keep_for_upload(signing: list, report: MetadataReport, now: datetime) -> list:
-    """Drop expired signing certificates when a current one remains (mid-rotation metadata)."""
+def _in_validity(cert, now: datetime) -> bool:
+    return cert.not_valid_before_utc <= now <= cert.not_valid_after_utc
+
+
+def _judge_keys(entries: list[KeyEntry], report: MetadataReport, *, warning_days: int, now: datetime) -> None:
+    """Certificate rules; findings about encryption keys are warnings (they never reach the SP's checks),
+    and an expired signing certificate next to a current one is a rotation in progress, not an error."""
+    rotating = any(entry.signing and _in_validity(entry.cert, now) for entry in entries)
+    for entry in entries:
+        for item in certs.judge(entry.cert, use=entry.use, expiry_warning_days=warning_days, now=now):
+            if entry.signing and rotating and item.code == "certificate_expired":
+                item = finding("certificate_expired_dropped", "{0} expired on {1}; a current signing certificate "
+                                                              "remains, so it is left out of the upload "
+                                                              "document.".format(
+                                                                  certs.label_for(entry.cert, entry.use),
+                                                                  certs.iso(entry.cert.not_valid_after_utc)))
+            elif not entry.signing and item.severity == ERROR:
+                item = Finding(item.code, WARNING, item.message)
+            report.findings.append(item)
+
+
+def _upload_certificates(entries: list[KeyEntry], now: datetime) -> list[bytes]:
+    """Signing certificates for the upload document, in order, without duplicates or expired leftovers."""
+    signing = [entry.cert for entry in entries if entry.signing]
     current = [cert for cert in signing if cert.not_valid_after_utc >= now]
-    if not current or len(current) == len(signing):
-        return signing
-    dropped = {certs.fingerprint(cert) for cert in signing} - {certs.fingerprint(cert) for cert in current}
-    kept = []
-    for item in report.findings:
-        if item.code == "certificate_expired" and any(fp in item.message for fp in dropped):
-            kept.append(finding("certificate_expired_dropped", item.message.replace(
-                "the IdP must publish a current signing certificate.",
-                "a current signing certificate remains, so it is left out of the upload document.")))
-        else:
-            kept.append(item)
-    report.findings[:] = kept
-    return current
+    result: list[bytes] = []
+    for cert in current or signing:
+        der = cert.public_bytes(certs.serialization.Encoding.DER)
+        if der not in result:
+            result.append(der)
+    return result
 
 
 def _check_idp(entity, descriptor, report: MetadataReport, *, target: str, warning_days: int, now: datetime,
                document_size: int) -> None:
-    signing = _analyze_keys(descriptor, report, target=target, role="idp", warning_days=warning_days, now=now)
-    if not signing:
+    report.keys = _load_keys(descriptor, report, target=target, role="idp")
+    _judge_keys(report.keys, report, warning_days=warning_days, now=now)
+    if not any(entry.signing for entry in report.keys):
         report.add("no_signing_certificate", "The IdP role has no readable signing certificate (KeyDescriptor "
                                              "use=\"signing\" with an X509Certificate); the SP cannot verify its "
                                              "assertions.")
@@ -248,10 +270,9 @@ def _check_idp(entity, descriptor, report: MetadataReport, *, target: str, warni
     if target == "iam" and not identity_center.IAM_MIN_SIZE <= document_size <= identity_center.IAM_MAX_SIZE:
         report.add("exceeds_iam_limit", "The metadata is {0} characters; IAM accepts 1,000 to 10,000,000.".format(
             document_size))
-    current = _keep_for_upload(signing, report, now) if target == "identity_center" else signing
     report.upload = build_upload_document(
         entity_id=report.entity_id or "",
-        signing_certificates_der=[cert.public_bytes(certs.serialization.Encoding.DER) for cert in current],
+        signing_certificates_der=_upload_certificates(report.keys, now),
         name_id_formats=report.name_id_formats,
         sso_services=usable,
         slo_services=report.slo_services,
@@ -266,7 +287,8 @@ def _check_idp(entity, descriptor, report: MetadataReport, *, target: str, warni
 
 
 def _check_sp(descriptor, report: MetadataReport, *, target: str, warning_days: int, now: datetime) -> None:
-    _analyze_keys(descriptor, report, target=target, role="sp", warning_days=warning_days, now=now)
+    report.keys = _load_keys(descriptor, report, target=target, role="sp")
+    _judge_keys(report.keys, report, warning_days=warning_days, now=now)
     report.acs_services = _services(descriptor, "AssertionConsumerService")
     if not report.acs_services:
         report.add("no_acs_service", "The SP has no AssertionConsumerService.")
@@ -298,7 +320,7 @@ def analyze_metadata(data: bytes, *, role: str = "idp", target: str = "identity_
     if isinstance(data, str):
         data = data.encode("utf-8")
     moment = now or certs.now_utc()
-    report = MetadataReport(role=role, target=target, size=len(data))
+    report = MetadataReport(role=role, target=target, size=len(data), now=moment)
     try:
         anchors = trust_anchors(trusted_certificates)
         root = parse_xml(data, max_size=max_size)

@@ -11,6 +11,7 @@ configured so that nothing can reach the network or the file system even if the 
 from __future__ import annotations
 
 import re
+import threading
 import traceback
 
 from .findings import SamlError, finding
@@ -67,15 +68,23 @@ def _find_forbidden(data: bytes) -> str | None:
     return None
 
 
+_LOCAL = threading.local()
+
+
 def _parser() -> "etree.XMLParser":
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_blank_text=False,
-    )
+    # One parser per thread: lxml parsers are reusable but not thread-safe, and building one costs
+    # about as much as parsing a small metadata document.
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            remove_blank_text=False,
+        )
+    return parser
 
 
 def parse_xml(data: bytes, *, max_size: int) -> "etree._Element":

@@ -9,6 +9,7 @@ import pytest
 import saml_factory as factory  # tests/support, see conftest.py
 
 from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.metadata import analyze_metadata
+from saml_corpus import corpus_params  # tests/support, see conftest.py
 
 SIGNER = factory.make_certificate(factory.make_key("rsa", 2048, 5), subject_cn="metadata signer")
 OTHER = factory.make_certificate(factory.make_key("rsa", 2048, 6), subject_cn="someone else")
@@ -113,3 +114,78 @@ def test_signed_entity_inside_an_unsigned_aggregate():
     assert report.valid and report.signature.signed_element == "EntityDescriptor"
     unsigned = analyze_metadata(aggregate, entity_id="https://b.example.test/idp", require_signature=True)
     assert "signature_missing" in codes(unsigned)
+
+
+def _both_verifiers(document: bytes, cert) -> tuple[bool | None, bool]:
+    """(fast path, signxml) verdicts on the root signature of `document` with `cert`."""
+    from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.signature import _verify, verify_fast
+
+    fast = verify_fast(document, cert)
+    try:
+        _verify(document, cert)
+        slow = True
+    except Exception:  # pylint: disable=broad-except  # any signxml refusal
+        slow = False
+    return fast, slow
+
+
+def _pretty_signed() -> bytes:
+    """A pretty-printed document whose signature has tail text: the enveloped transform must keep it."""
+    from lxml import etree
+
+    pretty = etree.tostring(etree.fromstring(UNSIGNED), pretty_print=True)
+    root = etree.fromstring(factory.sign(pretty, SIGNER))
+    signature = root[0]
+    root.text, signature.tail = None, root.text
+    return etree.tostring(root)
+
+
+GENERATED = {
+    "rsa_sha256": lambda: (SIGNED, SIGNER, True),
+    "rsa_sha1": lambda: (factory.sign(UNSIGNED, SIGNER, algorithm="rsa-sha1", digest="sha1"), SIGNER, True),
+    "rsa_sha512": lambda: (factory.sign(UNSIGNED, SIGNER, algorithm="rsa-sha512", digest="sha512"), SIGNER, True),
+    "ecdsa_p256": lambda: (factory.sign(UNSIGNED, EC_SIGNER), EC_SIGNER, True),
+    "pretty_with_tail": lambda: (_pretty_signed(), SIGNER, True),
+    "tampered": lambda: (factory.tamper(SIGNED), SIGNER, False),
+    "wrong_key": lambda: (SIGNED, OTHER, False),
+    "aggregate": lambda: (factory.sign(factory.entities_aggregate([
+        factory.idp_metadata("https://a.example.test/idp", entity_ref="_a"),
+        factory.sp_metadata_identity_center()]), SIGNER), SIGNER, True),
+}
+EC_SIGNER = factory.make_certificate(factory.make_key("ec", 256), subject_cn="ec signer")
+
+
+@needs_xmlsec1
+@pytest.mark.parametrize("case", sorted(GENERATED))
+def test_fast_path_agrees_with_signxml_and_xmlsec1(case):
+    document, issued, expected = GENERATED[case]()
+    fast, slow = _both_verifiers(document, issued.cert)
+    assert fast is not None, "this signature is inside the fast path's profile"
+    assert fast == slow == expected
+    root_tag = "EntitiesDescriptor" if case == "aggregate" else "EntityDescriptor"
+    assert factory.xmlsec1_verify(document, issued, root_tag) is expected
+
+
+def _signed_metadata(params):
+    """Corpus files with a root metadata signature that embeds its certificate."""
+    def signed(param) -> bool:
+        path = param.values[0]
+        if path is None:
+            return True  # the 'corpus absent' placeholder, which skips
+        data = path.read_bytes()
+        return (b"SignatureValue" in data and b"X509Certificate" in data and b"<!DOCTYPE" not in data
+                and b":Response" not in data and b"corrupted" not in path.name.encode())
+    return [param for param in params if signed(param)]
+
+
+@pytest.mark.parametrize("path", _signed_metadata(corpus_params("idp") + corpus_params("bad")))
+def test_fast_path_agrees_with_signxml_on_real_signatures(path):
+    from lxml import etree
+
+    from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.certificate import load_certificate
+
+    data = path.read_bytes()
+    signature = etree.fromstring(data).find("{http://www.w3.org/2000/09/xmldsig#}Signature")
+    cert = load_certificate(signature.findtext(".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate"))
+    fast, slow = _both_verifiers(data, cert)
+    assert fast in (None, slow)
