@@ -52,7 +52,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            for _ in range(40):
+            for _chunk in range(40):
                 self.wfile.write(b"64\r\n" + b"y" * 100 + b"\r\n")
             self.wfile.write(b"0\r\n\r\n")
         elif path == "/slow":

@@ -155,8 +155,9 @@ def test_wrong_role_says_which_role_to_use():
 @pytest.mark.parametrize("forms", [("ipv4",), ("dual_stack",), ("legacy",), ("ipv4", "dual_stack", "legacy")],
                          ids=["ipv4", "dual_stack", "legacy", "all"])
 def test_identity_center_sp_forms(forms):
-    report = analyze_metadata(factory.sp_metadata_identity_center("eu-west-1", "d-93670c4a5b", acs_forms=forms,
-                                                                   extra_regions=("eu-central-1",)), role="sp")
+    document = factory.sp_metadata_identity_center("eu-west-1", "d-93670c4a5b", acs_forms=forms,
+                                                   extra_regions=("eu-central-1",))
+    report = analyze_metadata(document, role="sp")
     facts = report.to_facts()
     assert report.valid and facts["region"] == "eu-west-1" and facts["identity_store_id"] == "d-93670c4a5b"
     assert [(url["region"], url["form"]) for url in facts["acs_urls"]] == \
