@@ -24,7 +24,7 @@ ANSIBLE_TEST := cd $(COLLECTION) && $(BIN)/ansible-test
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL := $(CURDIR)/build/dist/idfed-aws_sso-$(VERSION).tar.gz
 
-.PHONY: help venv tree sanity units integration molecule lint docs-check changelog-lint importer test demo bench clean
+.PHONY: help venv tree sanity units integration molecule lint docs-check changelog-lint dist ee importer test demo bench clean
 
 help:
 	@echo "make demo   validate a locally served IdP metadata URL and an Identity Center SP file"
@@ -81,16 +81,23 @@ $(IMPORTER_VENV)/.installed: requirements-importer.txt
 	$(IMPORTER_VENV)/bin/python -m pip install --quiet -r requirements-importer.txt
 	touch $@
 
-importer: tree $(IMPORTER_VENV)/.installed
+dist: tree
 	rm -rf build/dist && mkdir -p build/dist
 	cd $(COLLECTION) && $(BIN)/ansible-galaxy collection build --force --output-path $(CURDIR)/build/dist >/dev/null
+
+# The execution environment's build context (no container engine needed; build it with podman/docker).
+ee: dist
+	$(BIN)/ansible-builder create -f execution-environment.yml -c build/ee --output-filename Containerfile >/dev/null
+	test -f build/ee/_build/idfed/idfed-aws_sso-$(VERSION).tar.gz
+
+importer: dist $(IMPORTER_VENV)/.installed
 	@# galaxy-importer runs the ansible-doc and ansible-lint it finds on PATH: its own venv's. It logs lint
 	@# violations, a missing tool or a bad meta/execution-environment.yml only as warnings: they fail here.
 	cd build/dist && PATH=$(IMPORTER_VENV)/bin:$$PATH GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/galaxy-importer.cfg \
 	  $(IMPORTER_VENV)/bin/python -m galaxy_importer.main $(TARBALL) 2>&1 | tee importer.log
 	@! grep -E '^(WARNING|ERROR|CRITICAL)|ImporterError' build/dist/importer.log
 
-test: venv tree sanity units integration molecule lint docs-check changelog-lint importer
+test: venv tree sanity units integration molecule lint docs-check changelog-lint importer ee
 	@echo "make test: all green"
 
 demo: tree

@@ -19,6 +19,7 @@ try:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+    from cryptography.x509.oid import NameOID
 except ImportError:  # pragma: no cover - reported by deps.missing_libraries()
     x509 = None
     CRYPTOGRAPHY_IMPORT_ERROR: str | None = traceback.format_exc()
@@ -224,7 +225,9 @@ def judge(cert: "x509.Certificate", *, use: str = "signing", label: str | None =
 
 
 def label_for(cert: "x509.Certificate", use: str) -> str:
-    subject = cert.subject.rfc4514_string() or "(empty subject)"
+    """How messages name a certificate: its CN (the full DN is in the facts) and its fingerprint."""
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    subject = "CN=" + str(names[0].value) if names else cert.subject.rfc4514_string() or "(empty subject)"
     return "The {0} certificate {1} ({2})".format(use, subject, fingerprint(cert))
 
 
@@ -266,6 +269,8 @@ def analyze_certificate(data: bytes | str, *, expiry_warning_days: int = 30, now
                        expiry_warning_days=expiry_warning_days, now=now),
     )
     if compare_to is not None:
+        if metadata_certificates is None:
+            from .metadata import metadata_certificates  # pylint: disable=import-outside-toplevel  # metadata imports this module
         items = compare_to if isinstance(compare_to, (list, tuple)) else [compare_to]
         report.matches_metadata = fingerprint(cert) in reference_fingerprints(items, metadata_certificates)
     return report

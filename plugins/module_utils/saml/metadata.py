@@ -33,6 +33,10 @@ EMAIL_NAME_ID = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 DEFAULT_MAX_SIZE = 64 * 1024 * 1024
 TARGETS = ("identity_center", "iam", "generic")
 _NS = {"md": MD, "ds": DS}
+# Clark names for the hot path: lxml resolves them without a prefix map.
+MD_KEY_DESCRIPTOR = "{%s}KeyDescriptor" % MD
+MD_NAME_ID_FORMAT = "{%s}NameIDFormat" % MD
+DS_X509_CERTIFICATE = "{%s}X509Certificate" % DS
 _DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 
 
@@ -148,7 +152,7 @@ def _role_descriptor(entity, role_tag: str):
 
 def _services(descriptor, tag: str) -> list[dict]:
     services = []
-    for node in descriptor.findall("md:" + tag, _NS):
+    for node in descriptor.iterchildren("{%s}%s" % (MD, tag)):
         service = {"binding": node.get("Binding", ""), "location": node.get("Location", "")}
         if node.get("ResponseLocation"):
             service["response_location"] = node.get("ResponseLocation")
@@ -183,6 +187,7 @@ class KeyEntry:
 
     use: str  # signing, encryption or unspecified (usable for both)
     cert: object  # cryptography x509.Certificate
+    body: str  # the base64 DER as published, whitespace removed
 
     @property
     def signing(self) -> bool:
@@ -192,19 +197,19 @@ class KeyEntry:
 def _load_keys(descriptor, report: MetadataReport, *, target: str, role: str) -> list[KeyEntry]:
     entries: list[KeyEntry] = []
     seen: set[tuple[str, str]] = set()
-    for key_descriptor in descriptor.findall("md:KeyDescriptor", _NS):
+    for key_descriptor in descriptor.iterchildren(MD_KEY_DESCRIPTOR):
         use = key_descriptor.get("use") or "unspecified"
         if use == "encryption" and target == "identity_center" and role == "idp":
             report.add("encryption_key_present", "The IdP advertises an encryption key; Identity Center does not "
                                                  "support assertion encryption from the IdP, so it is left out of "
                                                  "the upload document.")
-        for node in key_descriptor.iterfind(".//ds:X509Certificate", _NS):
+        for node in key_descriptor.iter(DS_X509_CERTIFICATE):
             body = "".join((node.text or "").split())
             if (body, use) in seen:
                 continue
             seen.add((body, use))
             try:
-                entries.append(KeyEntry(use, certs.load_certificate(body)))
+                entries.append(KeyEntry(use, certs.load_certificate(body), body))
             except SamlError as exc:
                 report.add("certificate_malformed", "The {0} certificate of {1}: {2}".format(
                     use, report.entity_id, exc.finding.message), None if use != "encryption" else WARNING)
@@ -232,20 +237,19 @@ def _judge_keys(entries: list[KeyEntry], report: MetadataReport, *, warning_days
             report.findings.append(item)
 
 
-def _upload_certificates(entries: list[KeyEntry], now: datetime) -> list[bytes]:
-    """Signing certificates for the upload document, in order, without duplicates or expired leftovers."""
-    signing = [entry.cert for entry in entries if entry.signing]
-    current = [cert for cert in signing if cert.not_valid_after_utc >= now]
-    result: list[bytes] = []
-    for cert in current or signing:
-        der = cert.public_bytes(certs.serialization.Encoding.DER)
-        if der not in result:
-            result.append(der)
+def _upload_certificates(entries: list[KeyEntry], now: datetime) -> list[str]:
+    """Signing certificates (base64) for the upload document, in order, without duplicates or expired leftovers."""
+    signing = [entry for entry in entries if entry.signing]
+    current = [entry for entry in signing if entry.cert.not_valid_after_utc >= now]
+    result: list[str] = []
+    for entry in current or signing:
+        if entry.body not in result:
+            result.append(entry.body)
     return result
 
 
-def _check_idp(entity, descriptor, report: MetadataReport, *, target: str, warning_days: int, now: datetime,
-               document_size: int) -> None:
+def _check_idp(descriptor, report: MetadataReport, *, target: str, warning_days: int, now: datetime,
+               document: bytes) -> None:
     report.keys = _load_keys(descriptor, report, target=target, role="idp")
     _judge_keys(report.keys, report, warning_days=warning_days, now=now)
     if not any(entry.signing for entry in report.keys):
@@ -267,12 +271,14 @@ def _check_idp(entity, descriptor, report: MetadataReport, *, target: str, warni
         report.add("name_id_email_missing", "The IdP does not advertise the emailAddress NameID format; Identity "
                                             "Center needs NameID = the user's email address, so configure the "
                                             "application to send it.", WARNING)
-    if target == "iam" and not identity_center.IAM_MIN_SIZE <= document_size <= identity_center.IAM_MAX_SIZE:
-        report.add("exceeds_iam_limit", "The metadata is {0} characters; IAM accepts 1,000 to 10,000,000.".format(
-            document_size))
+    if target == "iam":
+        characters = len(document.decode("utf-8", "replace"))
+        if not identity_center.IAM_MIN_SIZE <= characters <= identity_center.IAM_MAX_SIZE:
+            report.add("exceeds_iam_limit", "The metadata is {0} characters; IAM accepts 1,000 to 10,000,000.".format(
+                characters))
     report.upload = build_upload_document(
         entity_id=report.entity_id or "",
-        signing_certificates_der=_upload_certificates(report.keys, now),
+        signing_certificates_b64=_upload_certificates(report.keys, now),
         name_id_formats=report.name_id_formats,
         sso_services=usable,
         slo_services=report.slo_services,
@@ -349,10 +355,9 @@ def analyze_metadata(data: bytes, *, role: str = "idp", target: str = "identity_
             " (it is an SP: use role: sp)" if role == "idp" and entity.find(ROLE_TAGS["sp"]) is not None else
             " (it is an IdP: use role: idp)" if role == "sp" and entity.find(ROLE_TAGS["idp"]) is not None else ""))
         return report
-    report.name_id_formats = [(node.text or "").strip() for node in descriptor.findall("md:NameIDFormat", _NS)]
+    report.name_id_formats = [(node.text or "").strip() for node in descriptor.iterchildren(MD_NAME_ID_FORMAT)]
     if role == "idp":
-        _check_idp(entity, descriptor, report, target=target, warning_days=expiry_warning_days, now=moment,
-                   document_size=len(data.decode("utf-8", "replace")))
+        _check_idp(descriptor, report, target=target, warning_days=expiry_warning_days, now=moment, document=data)
     else:
         _check_sp(descriptor, report, target=target, warning_days=expiry_warning_days, now=moment)
     return report

@@ -148,6 +148,10 @@ def trust_anchors(items) -> TrustAnchors:
     return anchors
 
 
+# Compiled once: on a federation file this scan of every ID attribute is the check against ID clashes.
+_ids_equal_to = etree.XPath("//@ID[. = $value]") if XMLVerifier is not None else None
+
+
 def _bad(message: str) -> Finding:
     return finding("signature_invalid", message)
 
@@ -166,7 +170,7 @@ def _placement_problem(signature, allowed_parents) -> str | None:
     if uri not in ("", "#" + (element_id or "\x00")):
         return ("The signature references {0!r} but sits in the element with ID {1!r}: the signed content is not "
                 "the metadata it envelops (signature wrapping).".format(uri, element_id))
-    if uri and len(parent.getroottree().getroot().xpath("//@ID[. = $value]", value=element_id)) != 1:
+    if uri and len(_ids_equal_to(parent.getroottree().getroot(), value=element_id)) != 1:
         return "The ID {0!r} appears more than once in the document (signature wrapping).".format(element_id)
     for transform in references[0].findall("ds:Transforms/ds:Transform", _NS):
         if transform.get("Algorithm") not in _ALLOWED_TRANSFORMS:
@@ -207,8 +211,9 @@ def _b64(node) -> bytes:
 def verify_fast(document: bytes, cert) -> bool | None:
     """True/False for the root signature in the common SAML profile; None when outside it (use signxml).
 
-    Works on a private copy of the tree (removing the signature would disturb the caller's), and
-    only after _placement_problem accepted that signature (one Reference to the root's ID or "").
+    Only for a signature that _placement_problem accepted (one Reference, to the root's ID or "").
+    It works on its own parse of the document: removing the signature from the caller's tree and
+    putting it back re-homes namespaces, and lxml's canonicaliser has crashed on such a tree.
     """
     signed_element = parse_xml(document, max_size=len(document) + 1)
     signature = signed_element.find(DS_SIGNATURE)

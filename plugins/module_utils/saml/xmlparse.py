@@ -56,8 +56,27 @@ def _scan_text(data: bytes) -> str:
     return ""
 
 
+def _prolog_end(data: bytes) -> int:
+    """Where the root element (or a DOCTYPE) starts: a DTD can only sit in the prolog, so the scan
+    stops there instead of reading a multi-megabyte federation file twice."""
+    position = 0
+    while True:
+        start = data.find(b"<", position)
+        if start < 0:
+            return len(data)
+        if data.startswith(b"<?", start):
+            end = data.find(b"?>", start + 2)
+        elif data.startswith(b"<!--", start):
+            end = data.find(b"-->", start + 4)
+        else:
+            return start
+        if end < 0:
+            return len(data)
+        position = end + 2
+
+
 def _find_forbidden(data: bytes) -> str | None:
-    match = _FORBIDDEN.search(data)
+    match = _FORBIDDEN.search(data, 0, _prolog_end(data) + 64)
     if match:
         return match.group(0).decode("ascii", "replace")
     text = _scan_text(data)
@@ -94,7 +113,7 @@ def parse_xml(data: bytes, *, max_size: int) -> "etree._Element":
             "too_large",
             "The document is {0} bytes, over the {1}-byte cap; raise max_size if it is legitimate.".format(len(data), max_size),
         ))
-    if not data.strip():
+    if not data or data.isspace():
         raise SamlError(finding("xml_malformed", "The document is empty: expected SAML metadata XML."))
     forbidden = _find_forbidden(data)
     if forbidden:
