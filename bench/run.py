@@ -209,6 +209,20 @@ def peak_memory(func) -> dict:
     return result
 
 
+def _billion_laughs(levels: int) -> bytes:
+    """The classic entity bomb: 10 levels of 10 references expand to 10**levels copies."""
+    entities = ['<!ENTITY l0 "lol">'] + ['<!ENTITY l{0} "{1}">'.format(level, "&l{0};".format(level - 1) * 10)
+                                       for level in range(1, levels + 1)]
+    return ('<?xml version="1.0"?><!DOCTYPE m [{0}]><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:'
+            'metadata" entityID="&l{1};"/>'.format("".join(entities), levels)).encode()
+
+
+def _quadratic(size: int) -> bytes:
+    """One large entity referenced many times: quadratic blow-up without nesting."""
+    return ('<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "{0}">]><m>{1}</m>'.format(
+        "x" * (size // 2), "&a;" * (size // 8))).encode()
+
+
 def geomean(values) -> float | None:
     values = [v for v in values if v and v > 0]
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
@@ -615,6 +629,28 @@ def main(argv=None) -> int:  # pylint: disable=too-many-locals,too-many-branches
     elif signed:
         print("xmlsec1 is not installed: signature comparison skipped")
 
+    # ---- hostile XML: refused before parsing, so cost must not grow with what the entities would expand to
+    hostile_rows = []
+    if analyze is not None:
+        hostile = [("generated/billion-laughs-10-levels", _billion_laughs(10)),
+                   ("generated/quadratic-1MB", _quadratic(1024 * 1024))]
+        if corpus is not None:
+            hostile += [("bad/" + path.name.split("__")[0], path.read_bytes())
+                        for path in sorted((corpus / "bad").iterdir())
+                        if path.name.split("__")[0] in ("billion-laughs", "quadratic-blowup", "xxe-external-file",
+                                                        "xxe-external-url")]
+        print("\n== hostile XML: ours refuses it (xml_forbidden_construct) without expanding or fetching anything")
+        table = []
+        for name, data in hostile:
+            report = analyze(data)
+            codes = sorted({item.code for item in report.findings})
+            timing = measure(lambda data=data: analyze(data), **options)
+            memory = peak_memory(lambda data=data: analyze(data))
+            hostile_rows.append({"input": name, "size": len(data), "codes": codes, "time": timing, "memory": memory})
+            table.append([name, "{0:.1f}".format(len(data) / 1024), ",".join(codes), fmt_ms(timing["median_s"]),
+                          fmt_mem(memory)])
+        print_table(["input", "KB", "findings", "ours ms", "mem ours"], table)
+
     # ---- summary
     print("\n== summary")
     summary = {}
@@ -656,7 +692,7 @@ def main(argv=None) -> int:  # pylint: disable=too-many-locals,too-many-branches
         "python": sys.version.split()[0], "platform": platform.platform(),
         "options": vars(args), "ours_available": analyze is not None, "ours_problem": ours_problem,
         "corpus": str(corpus) if corpus else None, "parse_validate": results, "signature": signature_rows,
-        "xmlsec1_floor": floor, "summary": summary, "peer_problems": problems, "crashes": crashed,
+        "xmlsec1_floor": floor, "hostile": hostile_rows, "summary": summary, "peer_problems": problems, "crashes": crashed,
         "elapsed_s": elapsed,
     }
     out = Path(args.json)
