@@ -211,8 +211,8 @@ def peak_memory(func) -> dict:
 
 def _billion_laughs(levels: int) -> bytes:
     """The classic entity bomb: 10 levels of 10 references expand to 10**levels copies."""
-    entities = ['<!ENTITY l0 "lol">'] + ['<!ENTITY l{0} "{1}">'.format(level, "&l{0};".format(level - 1) * 10)
-                                       for level in range(1, levels + 1)]
+    entities = ['<!ENTITY l0 "lol">']
+    entities += ['<!ENTITY l{0} "{1}">'.format(level, "&l{0};".format(level - 1) * 10) for level in range(1, levels + 1)]
     return ('<?xml version="1.0"?><!DOCTYPE m [{0}]><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:'
             'metadata" entityID="&l{1};"/>'.format("".join(entities), levels)).encode()
 
