@@ -86,6 +86,18 @@ def load_python3_saml():
     return run, None
 
 
+def load_python3_saml_signature():
+    """python3-saml's own metadata signature check (xmlsec bindings), for the like-for-like comparison."""
+    try:
+        from onelogin.saml2.utils import OneLogin_Saml2_Utils  # pylint: disable=import-outside-toplevel
+    except Exception as exc:  # pylint: disable=broad-except
+        return None, str(exc)
+
+    def run(data: bytes, cert_pem: str) -> bool:
+        return OneLogin_Saml2_Utils.validate_metadata_sign(data, cert=cert_pem)
+    return run, None
+
+
 class Xmlsec1:
     """`xmlsec1 --verify` as a subprocess: wall time includes process start; memory is the child's maxrss."""
 
@@ -457,12 +469,15 @@ def main(argv=None) -> int:  # pylint: disable=too-many-locals,too-many-branches
     analyze, ours_problem = load_ours()
     pysaml2, pysaml2_problem = load_pysaml2()
     onelogin, onelogin_problem = load_python3_saml()
+    onelogin_sign, onelogin_sign_problem = load_python3_saml_signature()
     xmlsec_binary = shutil.which("xmlsec1")
     print("ours: {0}".format("plugins.module_utils.saml.metadata.analyze_metadata" if analyze else
                              "not available ({0})".format(ours_problem)))
     print("pysaml2: {0}".format("saml2.mdstore.InMemoryMetaData.load" if pysaml2 else "not available ({0})".format(pysaml2_problem)))
     print("python3-saml: {0}".format("OneLogin_Saml2_IdPMetadataParser.parse" if onelogin else
                                      "not available ({0})".format(onelogin_problem)))
+    print("python3-saml signature: {0}".format("OneLogin_Saml2_Utils.validate_metadata_sign" if onelogin_sign else
+                                               "not available ({0})".format(onelogin_sign_problem)))
     print("xmlsec1: {0}".format(xmlsec_binary or "not installed"))
 
     corpus = shared_corpus()
@@ -574,6 +589,14 @@ def main(argv=None) -> int:  # pylint: disable=too-many-locals,too-many-branches
                 calls = {"xmlsec1": lambda a=argv: Xmlsec1.run(a)}
                 if floor:
                     calls["floor"] = lambda a=floor["argv"]: Xmlsec1.run(a)
+                if onelogin and onelogin_sign:
+                    def same_checks(d=item["data"], e=item["entity_id"], pem=item["signer_pem"], idp=item["role"] == "idp"):
+                        if idp:
+                            onelogin(d, e)
+                        return onelogin_sign(d, pem)
+                    if safe("python3-saml parse + validate_metadata_sign on " + item["name"], same_checks, problems):
+                        row["python3_saml_verifies"] = bool(same_checks())
+                        calls["python3-saml+sig"] = same_checks
                 if analyze:
                     call = run_ours(analyze, item, item["signer_pem"])
                     try:
@@ -587,12 +610,16 @@ def main(argv=None) -> int:  # pylint: disable=too-many-locals,too-many-branches
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     row["tools"] = measure_together(calls, **options)
-                    if "ours" in calls:
-                        row["tools"]["ours"]["memory"] = peak_memory(calls["ours"])
+                    for name in ("ours", "python3-saml+sig"):
+                        if name in calls:
+                            row["tools"][name]["memory"] = peak_memory(calls[name])
                 row["tools"]["xmlsec1"]["maxrss_kib"] = xmlsec.maxrss(argv)
                 xml_t = row["tools"]["xmlsec1"]["median_s"]
                 if "ours" in row["tools"]:
                     row["ratio"] = xml_t / row["tools"]["ours"]["median_s"]
+                    if "python3-saml+sig" in row["tools"]:
+                        row["python3_saml_ratio"] = (row["tools"]["python3-saml+sig"]["median_s"]
+                                                     / row["tools"]["ours"]["median_s"])
                     if floor:
                         net = xml_t - row["tools"]["floor"]["median_s"]
                         row["xmlsec1_minus_floor_s"] = net
@@ -605,6 +632,7 @@ def main(argv=None) -> int:  # pylint: disable=too-many-locals,too-many-branches
         for row in signature_rows:
             ours = row["tools"].get("ours", {})
             xml = row["tools"]["xmlsec1"]
+            onelogin_row = row["tools"].get("python3-saml+sig", {})
             table.append([row["input"], "{0:.1f}".format(row["bytes"] / 1024),
                           "yes" if row.get("ours_signature_valid") else ("-" if not ours else "NO"),
                           "yes" if row["xmlsec1_verifies"] else "NO",
@@ -612,10 +640,14 @@ def main(argv=None) -> int:  # pylint: disable=too-many-locals,too-many-branches
                           fmt_ms(max(row.get("xmlsec1_minus_floor_s", 0), 0)) if floor else "-",
                           fmt_ratio(row.get("ratio")), fmt_ratio(row.get("ratio_minus_floor")),
                           fmt_mem(ours.get("memory")),
-                          "-" if xml["maxrss_kib"] is None else "{0:.1f}M".format(xml["maxrss_kib"] / 1024)])
+                          "-" if xml["maxrss_kib"] is None else "{0:.1f}M".format(xml["maxrss_kib"] / 1024),
+                          "-" if "python3_saml_verifies" not in row else yes_no(row["python3_saml_verifies"]),
+                          fmt_ms(onelogin_row.get("median_s")), fmt_ratio(row.get("python3_saml_ratio")),
+                          fmt_mem(onelogin_row.get("memory"))])
         print()
         print_table(["input", "KB", "ours ok", "xmlsec1 ok", "ours ms", "xmlsec1 ms", "-floor", "ratio",
-                     "ratio-floor", "mem ours", "xmlsec1 rss"], table)
+                     "ratio-floor", "mem ours", "xmlsec1 rss", "py3saml ok", "py3saml+sig ms", "ratio",
+                     "mem py3saml"], table)
         print("ratio = xmlsec1 / ours (> 1: ours faster; >= 0.5: within 2x). xmlsec1 ms = wall time of one process "
               "(start, crypto init, parse, verify). Floor = xmlsec1 verifying a 1 KB signed document, timed next to "
               "each input: median {0} ms, {1} RSS (its bare `--version` start: {2} ms); -floor / ratio-floor subtract "
@@ -626,6 +658,9 @@ def main(argv=None) -> int:  # pylint: disable=too-many-locals,too-many-branches
                   if floor and signature_rows else "-",
                   "-" if not floor or floor["maxrss_kib"] is None else "{0:.1f}M".format(floor["maxrss_kib"] / 1024),
                   fmt_ms(floor["version_s"]) if floor else "-"))
+        print("py3saml+sig = python3-saml doing the same checks as ours here: its IdP parser (IdP inputs) and "
+              "OneLogin_Saml2_Utils.validate_metadata_sign with the signer's certificate (xmlsec bindings); "
+              "ratio = py3saml+sig / ours (> 1: ours faster).")
     elif signed:
         print("xmlsec1 is not installed: signature comparison skipped")
 
@@ -673,6 +708,16 @@ def main(argv=None) -> int:  # pylint: disable=too-many-locals,too-many-branches
                           "worst_input_minus_floor": net_worst, "worst_ratio_minus_floor": net_ratios.get(net_worst),
                           "within_2x_minus_floor": None if not net_ratios else net_ratios[net_worst] >= 0.5,
                           "floor": {k: v for k, v in (floor or {}).items() if k != "argv"}}
+    same = [row["python3_saml_ratio"] for row in signature_rows if row.get("python3_saml_ratio")]
+    summary["python3-saml+sig"] = {"geomean_ratio": geomean(same), "inputs": len(same),
+                                   "ours_faster_on": sum(1 for r in same if r > 1),
+                                   "worst_ratio": min(same) if same else None,
+                                   "faster": None if not same else geomean(same) > 1}
+    print("faster than python3-saml doing the same checks (parse + validate_metadata_sign, signed inputs): {0} "
+          "(geomean ratio {1}; ours faster on {2}/{3} inputs; worst {4})".format(
+              yes_no(summary["python3-saml+sig"]["faster"]), fmt_ratio(summary["python3-saml+sig"]["geomean_ratio"]),
+              summary["python3-saml+sig"]["ours_faster_on"], len(same),
+              fmt_ratio(summary["python3-saml+sig"]["worst_ratio"])))
     print("signature within 2x of xmlsec1: {0} (per process: geomean ratio {1}, worst {2} on {3}; "
           "{4} inputs; ratio = xmlsec1/ours)".format(
               yes_no(summary["xmlsec1"]["within_2x"]), fmt_ratio(summary["xmlsec1"]["geomean_ratio"]),

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 from .certificate import fingerprint, load_certificate, normalize_fingerprint
 from .findings import ERROR, WARNING, Finding, SamlError, finding
-from .xmlparse import parse_xml
 
 try:
     from cryptography.exceptions import InvalidSignature
@@ -186,17 +185,6 @@ def _embedded_certificate(signature):
     return load_certificate(node.text)
 
 
-def _remove_enveloped(signature) -> None:
-    """The enveloped-signature transform: take the Signature element out, leave the text after it in place."""
-    parent, previous, tail = signature.getparent(), signature.getprevious(), signature.tail or ""
-    if previous is not None:
-        previous.tail = (previous.tail or "") + tail
-    else:
-        parent.text = (parent.text or "") + tail
-    signature.tail = None
-    parent.remove(signature)
-
-
 def _exclusive_c14n(element, method_node) -> bytes:
     prefixes = method_node.find("ec:InclusiveNamespaces", _NS)
     prefix_list = (prefixes.get("PrefixList") or "").split() if prefixes is not None else None
@@ -208,20 +196,36 @@ def _b64(node) -> bytes:
     return base64.b64decode("".join((node.text or "").split()), validate=True)
 
 
-def verify_fast(document: bytes, cert) -> bool | None:
-    """True/False for the root signature in the common SAML profile; None when outside it (use signxml).
+def _without_signature(signed_element, signature, transform) -> bytes | None:
+    """The enveloped-signature + exclusive-c14n transforms, without touching the tree.
 
-    Only for a signature that _placement_problem accepted (one Reference, to the root's ID or "").
-    It works on its own parse of the document: removing the signature from the caller's tree and
-    putting it back re-homes namespaces, and lxml's canonicaliser has crashed on such a tree.
+    Exclusive c14n renders an element from its own namespace use, so the signature's bytes inside
+    the whole element's canonical form are its canonical form on its own: cut them out. When they
+    are not there exactly once (a rendering that depends on the context), or the SignatureValue
+    text appears anywhere else (a copied signature), return None and let signxml decide. Taking
+    the signature out of the tree instead re-homes namespaces, and lxml's canonicaliser has
+    crashed on such a tree; a second parse to avoid that cost as much as the whole check.
     """
-    signed_element = parse_xml(document, max_size=len(document) + 1)
-    signature = signed_element.find(DS_SIGNATURE)
-    if signature is None:
+    whole = _exclusive_c14n(signed_element, transform)
+    alone = _exclusive_c14n(signature, transform)
+    value_text = (signature.findtext("ds:SignatureValue", namespaces=_NS) or "").strip().encode("ascii", "replace")
+    if not value_text or whole.count(alone) != 1 or whole.count(value_text) != 1:
         return None
+    start = whole.index(alone)
+    return whole[:start] + whole[start + len(alone):]
+
+
+def verify_fast(signature, cert) -> bool | None:
+    """True/False for an enveloped root signature in the common SAML profile; None when outside it (use signxml).
+
+    Only for a signature that _placement_problem accepted (a direct child of the root, one
+    Reference, to the root's ID or ""). The tree is read, never changed.
+    """
+    signed_element = signature.getparent()
     signed_info = signature.find("ds:SignedInfo", _NS)
     value = signature.find("ds:SignatureValue", _NS)
-    if signed_info is None or value is None or len(signature.findall("ds:SignedInfo", _NS)) != 1:
+    if (signed_element is None or signed_element.getparent() is not None or signed_info is None or value is None
+            or len(signature.findall("ds:SignedInfo", _NS)) != 1):
         return None
     c14n_method = signed_info.find("ds:CanonicalizationMethod", _NS)
     method = signed_info.find("ds:SignatureMethod", _NS)
@@ -239,8 +243,9 @@ def verify_fast(document: bytes, cert) -> bool | None:
     except (binascii.Error, ValueError):
         return False
     data = _exclusive_c14n(signed_info, c14n_method)
-    _remove_enveloped(signature)
-    payload = _exclusive_c14n(signed_element, transforms[1])
+    payload = _without_signature(signed_element, signature, transforms[1])
+    if payload is None:
+        return None
     digest = hashes.Hash(getattr(hashes, _FAST_DIGESTS[digest_method.get("Algorithm")])())
     digest.update(payload)
     if not hmac.compare_digest(digest.finalize(), expected_digest):
@@ -342,7 +347,7 @@ def check_signature(root, entity, *, document: bytes, require: bool, anchors: Tr
 
     last_error = ""
     for cert in tried:
-        if signed_element is root and verify_fast(document, cert):
+        if signed_element is root and verify_fast(signature, cert):
             report.valid = True
             report.trusted = anchors.given
             report.signer_fingerprint_sha256 = fingerprint(cert)

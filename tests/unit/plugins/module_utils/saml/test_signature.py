@@ -118,9 +118,15 @@ def test_signed_entity_inside_an_unsigned_aggregate():
 
 def _both_verifiers(document: bytes, cert) -> tuple[bool | None, bool]:
     """(fast path, signxml) verdicts on the root signature of `document` with `cert`."""
-    from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.signature import _verify, verify_fast
+    from lxml import etree
 
-    fast = verify_fast(document, cert)
+    from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.signature import DS_SIGNATURE, _verify, verify_fast
+    from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.xmlparse import parse_xml
+
+    root = parse_xml(document, max_size=len(document))
+    before = etree.tostring(root)
+    fast = verify_fast(root.find(DS_SIGNATURE), cert)
+    assert etree.tostring(root) == before, "the fast path must not change the tree"
     try:
         _verify(document, cert)
         slow = True
@@ -189,3 +195,62 @@ def test_fast_path_agrees_with_signxml_on_real_signatures(path):
     cert = load_certificate(signature.findtext(".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate"))
     fast, slow = _both_verifiers(data, cert)
     assert fast in (None, slow)
+
+
+def _signature_value_copied_into_key_name() -> bytes:
+    """The SignatureValue text a second time, in KeyInfo (outside what the digest covers): still valid."""
+    from lxml import etree
+
+    root = etree.fromstring(SIGNED)
+    ds = "{http://www.w3.org/2000/09/xmldsig#}"
+    signature = root.find(ds + "Signature")
+    key_name = etree.Element(ds + "KeyName")
+    key_name.text = signature.findtext(ds + "SignatureValue").strip()
+    signature.find(ds + "KeyInfo").insert(0, key_name)
+    return etree.tostring(root)
+
+
+def _signed_with_inclusive_prefixes() -> bytes:
+    """An InclusiveNamespaces PrefixList="md" on the exclusive-c14n transform: the signature renders
+    xmlns:md on its own but not inside the root. signxml only puts a PrefixList on SignedInfo's
+    canonicalisation, so the digest and signature are redone here (xmlsec1 checks the result)."""
+    import base64
+    import copy
+    import hashlib
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from lxml import etree
+
+    ds, ec = "{http://www.w3.org/2000/09/xmldsig#}", "{http://www.w3.org/2001/10/xml-exc-c14n#}"
+    root = etree.fromstring(SIGNED)
+    signature = root.find(ds + "Signature")
+    transform = signature.findall(".//" + ds + "Transform")[1]
+    etree.SubElement(transform, ec + "InclusiveNamespaces", PrefixList="md")
+    unsigned = copy.deepcopy(root)
+    unsigned.remove(unsigned.find(ds + "Signature"))
+    payload = etree.tostring(unsigned, method="c14n", exclusive=True, inclusive_ns_prefixes=["md"])
+    signature.find(".//" + ds + "DigestValue").text = base64.b64encode(hashlib.sha256(payload).digest()).decode()
+    signed_info = etree.tostring(signature.find(ds + "SignedInfo"), method="c14n", exclusive=True)
+    signature.find(ds + "SignatureValue").text = base64.b64encode(
+        SIGNER.key.sign(signed_info, padding.PKCS1v15(), hashes.SHA256())).decode()
+    return etree.tostring(root)
+
+
+# The fast path steps aside (None) where cutting the signature out of the canonical form would not be
+# exact; signxml then gives the verdict, and it must be the right one.
+OUTSIDE_THE_FAST_PATH = {
+    "signature_value_twice": _signature_value_copied_into_key_name,
+    "inclusive_prefix_list": _signed_with_inclusive_prefixes,
+}
+
+
+@needs_xmlsec1
+@pytest.mark.parametrize("case", sorted(OUTSIDE_THE_FAST_PATH))
+def test_fast_path_steps_aside_when_the_cut_would_not_be_exact(case):
+    document = OUTSIDE_THE_FAST_PATH[case]()
+    fast, slow = _both_verifiers(document, SIGNER.cert)
+    assert fast is None and slow is True
+    assert factory.xmlsec1_verify(document, SIGNER, "EntityDescriptor") is True
+    report = analyze_metadata(document, trusted_certificates=[SIGNER.pem])
+    assert report.valid and report.signature.valid, report.findings
