@@ -17,6 +17,7 @@ from .findings import ERROR, WARNING, Finding, SamlError, finding
 
 try:
     from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
     from cryptography.x509.oid import NameOID
@@ -86,10 +87,7 @@ def load_certificate(data: bytes | str) -> "x509.Certificate":
             raise _malformed("the PEM block is not a CERTIFICATE or has no END line")
         raw = match.group(1)
     elif raw[:1] == b"\x30":  # DER: an ASN.1 SEQUENCE
-        try:
-            return _load_der(raw)
-        except ValueError as exc:
-            raise _malformed("invalid DER ({0})".format(exc)) from None
+        return _load_der(raw, "invalid DER")
     body = b"".join(raw.split())
     if not body:
         raise _malformed("it is empty")
@@ -102,19 +100,49 @@ def load_certificate(data: bytes | str) -> "x509.Certificate":
             "it holds a whole PEM file (with BEGIN/END lines) base64-encoded a second time; "
             "put only the base64 body between the BEGIN and END lines in the X509Certificate element"
         )
+    return _load_der(der, "the decoded bytes are not an X.509 certificate")
+
+
+class CertificateReader:
+    """Loads each distinct certificate of one document once: metadata repeats the same certificate in
+    every role, KeyDescriptor and signature KeyInfo, and a full load (names included) is the costly part."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, object] = {}  # base64 body -> x509.Certificate or the Finding it raised
+
+    def load(self, body: str) -> "x509.Certificate":
+        key = "".join(body.split())
+        if key not in self._loaded:
+            try:
+                self._loaded[key] = load_certificate(key)
+            except SamlError as exc:
+                self._loaded[key] = exc.finding
+        loaded = self._loaded[key]
+        if isinstance(loaded, Finding):
+            raise SamlError(loaded)
+        return loaded
+
+
+def _load_der(der: bytes, problem: str) -> "x509.Certificate":
+    """Load DER and read every field the rules and facts use: cryptography parses names, the version and
+    the key lazily, so a certificate broken inside one of them would otherwise fail later, mid-report."""
     try:
-        return _load_der(der)
+        # Real IdP certificates sometimes carry a negative serial: readable, so no deprecation noise about it.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cert = x509.load_der_x509_certificate(der)
+            cert.serial_number  # noqa: B018 pylint: disable=pointless-statement
+        cert.not_valid_before_utc, cert.not_valid_after_utc, cert.version  # noqa: B018 pylint: disable=pointless-statement
+        cert.subject, cert.issuer, cert.signature_algorithm_oid  # noqa: B018 pylint: disable=pointless-statement
+    except (ValueError, TypeError, x509.InvalidVersion) as exc:
+        raise _malformed("{0} ({1})".format(problem, exc)) from None
+    try:
+        cert.public_key()
+    except UnsupportedAlgorithm as exc:
+        raise _malformed("its public key uses an algorithm this host cannot read ({0}); SAML IdPs sign with RSA "
+                         "or EC keys".format(exc)) from None
     except ValueError as exc:
-        raise _malformed("the decoded bytes are not an X.509 certificate ({0})".format(exc)) from None
-
-
-def _load_der(der: bytes) -> "x509.Certificate":
-    # Real IdP certificates sometimes carry a negative serial: readable, so no deprecation noise about it.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cert = x509.load_der_x509_certificate(der)
-    # cryptography parses lazily: touch the fields we use so that a broken one fails here.
-    cert.not_valid_before_utc, cert.not_valid_after_utc, cert.public_key()  # noqa: B018 pylint: disable=pointless-statement
+        raise _malformed("its public key is invalid ({0})".format(exc)) from None
     return cert
 
 
@@ -277,6 +305,6 @@ def analyze_certificate(data: bytes | str, *, expiry_warning_days: int = 30, now
 
 
 __all__ = [
-    "CertificateReport", "analyze_certificate", "describe", "judge", "load_certificate", "fingerprint",
+    "CertificateReader", "CertificateReport", "analyze_certificate", "describe", "judge", "load_certificate", "fingerprint",
     "normalize_fingerprint", "reference_fingerprints", "WARNING",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from . import certificate as certs
 from . import identity_center
@@ -41,13 +41,19 @@ _DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]
 
 
 def _parse_datetime(value: str) -> datetime | None:
+    """An xs:dateTime as UTC (no zone means UTC, as SAML requires); None when it is not a real moment."""
     match = _DATETIME.match(value.strip())
     if not match:
         return None
     zone = match.group(4) or "Z"
     offset = "+00:00" if zone == "Z" else zone
-    moment = datetime.fromisoformat("{0}T{1}{2}".format(match.group(1), match.group(2), offset))
-    return moment.astimezone(timezone.utc)
+    day, clock = match.group(1), match.group(2)
+    end_of_day = clock == "24:00:00"  # xs:dateTime allows 24:00:00: midnight at the end of that day
+    try:
+        moment = datetime.fromisoformat("{0}T{1}{2}".format(day, "00:00:00" if end_of_day else clock, offset))
+        return (moment + timedelta(days=1) if end_of_day else moment).astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # 2024-02-30, 25:00, a +25:00 offset, or beyond year 9999 in UTC
+        return None
 
 
 @dataclass
@@ -171,7 +177,8 @@ def _check_validity_window(root, entity, report: MetadataReport, now: datetime) 
             continue
         moment = _parse_datetime(raw)
         if moment is None:
-            report.add("xml_malformed", "validUntil {0!r} is not an xs:dateTime.".format(raw))
+            report.add("xml_malformed", "validUntil {0!r} is not a valid xs:dateTime (for example "
+                                        "2030-01-31T12:00:00Z); fix the IdP's metadata publisher.".format(raw))
             continue
         earliest = moment if earliest is None or moment < earliest else earliest
     if earliest is not None:
@@ -194,7 +201,8 @@ class KeyEntry:
         return self.use in ("signing", "unspecified")
 
 
-def _load_keys(descriptor, report: MetadataReport, *, target: str, role: str) -> list[KeyEntry]:
+def _load_keys(descriptor, report: MetadataReport, *, target: str, role: str,
+               reader: certs.CertificateReader) -> list[KeyEntry]:
     entries: list[KeyEntry] = []
     seen: set[tuple[str, str]] = set()
     for key_descriptor in descriptor.iterchildren(MD_KEY_DESCRIPTOR):
@@ -209,7 +217,7 @@ def _load_keys(descriptor, report: MetadataReport, *, target: str, role: str) ->
                 continue
             seen.add((body, use))
             try:
-                entries.append(KeyEntry(use, certs.load_certificate(body), body))
+                entries.append(KeyEntry(use, reader.load(body), body))
             except SamlError as exc:
                 report.add("certificate_malformed", "The {0} certificate of {1}: {2}".format(
                     use, report.entity_id, exc.finding.message), None if use != "encryption" else WARNING)
@@ -249,8 +257,8 @@ def _upload_certificates(entries: list[KeyEntry], now: datetime) -> list[str]:
 
 
 def _check_idp(descriptor, report: MetadataReport, *, target: str, warning_days: int, now: datetime,
-               document: bytes) -> None:
-    report.keys = _load_keys(descriptor, report, target=target, role="idp")
+               document: bytes, reader: certs.CertificateReader) -> None:
+    report.keys = _load_keys(descriptor, report, target=target, role="idp", reader=reader)
     _judge_keys(report.keys, report, warning_days=warning_days, now=now)
     if not any(entry.signing for entry in report.keys):
         report.add("no_signing_certificate", "The IdP role has no readable signing certificate (KeyDescriptor "
@@ -292,8 +300,9 @@ def _check_idp(descriptor, report: MetadataReport, *, target: str, warning_days:
                        "75,000. Remove unused signing certificates or NameID formats at the IdP.".format(length))
 
 
-def _check_sp(descriptor, report: MetadataReport, *, target: str, warning_days: int, now: datetime) -> None:
-    report.keys = _load_keys(descriptor, report, target=target, role="sp")
+def _check_sp(descriptor, report: MetadataReport, *, target: str, warning_days: int, now: datetime,
+              reader: certs.CertificateReader) -> None:
+    report.keys = _load_keys(descriptor, report, target=target, role="sp", reader=reader)
     _judge_keys(report.keys, report, warning_days=warning_days, now=now)
     report.acs_services = _services(descriptor, "AssertionConsumerService")
     if not report.acs_services:
@@ -346,7 +355,9 @@ def analyze_metadata(data: bytes, *, role: str = "idp", target: str = "identity_
     if not report.entity_id:
         report.add("not_metadata", "The EntityDescriptor has no entityID attribute.")
     _check_validity_window(root, entity, report, moment)
-    report.signature = check_signature(root, entity, document=data, require=require_signature, anchors=anchors)
+    reader = certs.CertificateReader()
+    report.signature = check_signature(root, entity, document=data, require=require_signature, anchors=anchors,
+                                       reader=reader)
     report.findings.extend(report.signature.findings)
     descriptor = _role_descriptor(entity, role_tag)
     if descriptor is None:
@@ -357,9 +368,10 @@ def analyze_metadata(data: bytes, *, role: str = "idp", target: str = "identity_
         return report
     report.name_id_formats = [(node.text or "").strip() for node in descriptor.iterchildren(MD_NAME_ID_FORMAT)]
     if role == "idp":
-        _check_idp(descriptor, report, target=target, warning_days=expiry_warning_days, now=moment, document=data)
+        _check_idp(descriptor, report, target=target, warning_days=expiry_warning_days, now=moment, document=data,
+                   reader=reader)
     else:
-        _check_sp(descriptor, report, target=target, warning_days=expiry_warning_days, now=moment)
+        _check_sp(descriptor, report, target=target, warning_days=expiry_warning_days, now=moment, reader=reader)
     return report
 
 

@@ -26,7 +26,7 @@ import traceback
 import warnings
 from dataclasses import dataclass, field
 
-from .certificate import fingerprint, load_certificate, normalize_fingerprint
+from .certificate import CertificateReader, fingerprint, load_certificate, normalize_fingerprint
 from .findings import ERROR, WARNING, Finding, SamlError, finding
 
 try:
@@ -178,11 +178,11 @@ def _placement_problem(signature, allowed_parents) -> str | None:
     return None
 
 
-def _embedded_certificate(signature):
+def _embedded_certificate(signature, reader: CertificateReader):
     node = signature.find("ds:KeyInfo/ds:X509Data/ds:X509Certificate", _NS)
     if node is None or not (node.text or "").strip():
         return None
-    return load_certificate(node.text)
+    return reader.load(node.text)
 
 
 def _exclusive_c14n(element, method_node) -> bytes:
@@ -282,8 +282,10 @@ def _verify(document: bytes, cert) -> None:
         XMLVerifier().verify(document, x509_cert=cert, id_attribute="ID", expect_config=config)
 
 
-def check_signature(root, entity, *, document: bytes, require: bool, anchors: TrustAnchors) -> SignatureReport:
-    """Judge the signature(s) that cover `entity` (the selected EntityDescriptor) in the tree `root`."""
+def check_signature(root, entity, *, document: bytes, require: bool, anchors: TrustAnchors,
+                    reader: CertificateReader | None = None) -> SignatureReport:
+    """Judge the signature(s) that cover `entity` (the selected EntityDescriptor) in the tree `root`.
+    `reader` shares loaded certificates with the rest of the document's analysis."""
     report = SignatureReport()
     relied_on = require or anchors.given
     allowed_parents = [root] if entity is root else [root, entity]
@@ -321,7 +323,7 @@ def check_signature(root, entity, *, document: bytes, require: bool, anchors: Tr
     report.digest_algorithm = _SHORT_NAMES.get(digest_uri, digest_uri)
 
     try:
-        embedded = _embedded_certificate(signature)
+        embedded = _embedded_certificate(signature, reader or CertificateReader())
     except SamlError as exc:
         report.findings.append(_bad("The certificate inside the signature's KeyInfo is unreadable: {0}".format(
             exc.finding.message)))
