@@ -60,6 +60,21 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
+def url_secrets(url: str) -> set[str]:
+    """The values redact_url() masks (the password and secret-looking query values), for a caller that must
+    also keep them out of what it logs or returns, such as Ansible's no_log_values."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return set()
+    secrets = {value for key, value in parse_qsl(parts.query, keep_blank_values=True)
+               if _SECRET_QUERY_KEYS.search(key) and value}
+    if password:
+        secrets.add(password)
+    return secrets
+
+
 def _check_scheme(url: str, allow_http: bool, hop: str = "") -> None:
     scheme = urlsplit(url).scheme.lower()
     if scheme == "https":

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import missing_required_lib
 
-from .http import REQUESTS_IMPORT_ERROR, HttpError, fetch, redact_url
+from .http import REQUESTS_IMPORT_ERROR, HttpError, fetch, redact_url, url_secrets
 from .saml.certificate import CRYPTOGRAPHY_IMPORT_ERROR
 from .saml.findings import ERROR
 from .saml.signature import SIGNXML_IMPORT_ERROR
@@ -51,6 +51,8 @@ def read_source(module) -> tuple[bytes, str]:
     if params["max_redirects"] < 0:
         module.fail_json(msg="max_redirects cannot be negative.")
     if params["url"] is not None:
+        # Ansible masks no_log values everywhere in the result, including the invocation shown with -v.
+        module.no_log_values.update(url_secrets(params["url"]))
         try:
             result = fetch(params["url"], timeout=params["timeout"], validate_certs=params["validate_certs"],
                            ca_path=params["ca_path"], allow_http=params["allow_http"], max_size=params["max_size"],

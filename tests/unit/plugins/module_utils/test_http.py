@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.idfed.aws_sso.plugins.module_utils.http import HttpError, fetch, redact_url
+from ansible_collections.idfed.aws_sso.plugins.module_utils.http import HttpError, fetch, redact_url, url_secrets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "support"))
 import saml_factory as factory  # noqa: E402  pylint: disable=wrong-import-position
@@ -182,3 +182,9 @@ def test_secrets_are_redacted_from_urls_and_messages():
     with pytest.raises(HttpError) as caught:
         fetch("http://user:hunter2@127.0.0.1:1/x?api_key=s3cret", allow_http=True, timeout=2, retries=0)
     assert "hunter2" not in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+def test_url_secrets_are_what_redaction_masks():
+    assert url_secrets("https://user:pw@idp.test/m?token=abc&x=1&client_secret=s3&code=") == {"pw", "abc", "s3"}
+    assert url_secrets("https://idp.test/metadata?appid=1234") == set()
+    assert url_secrets("https://[::1/broken") == set()
