@@ -24,12 +24,16 @@ ANSIBLE_TEST := cd $(COLLECTION) && $(BIN)/ansible-test
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL := $(CURDIR)/build/dist/idfed-aws_sso-$(VERSION).tar.gz
 
-.PHONY: help venv tree sanity units integration molecule lint docs-check changelog-lint dist ee importer test demo bench clean
+.PHONY: help system-deps venv tree sanity units integration molecule lint docs-check changelog-lint dist ee importer test demo bench clean
 
 help:
 	@echo "make demo   validate a locally served IdP metadata URL and an Identity Center SP file"
 	@echo "make test   venv, sanity, units, integration, molecule, lint, docs, changelog, galaxy-importer"
 	@echo "make bench  parse/validate/signature speed and memory against pysaml2, python3-saml, xmlsec1"
+
+# Debian packages (xmlsec1 for pysaml2, shellcheck for sanity, ...): installed when missing.
+system-deps:
+	PYTHON=$(PYTHON) scripts/system-deps.sh
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -97,13 +101,13 @@ importer: dist $(IMPORTER_VENV)/.installed
 	  $(IMPORTER_VENV)/bin/python -m galaxy_importer.main $(TARBALL) 2>&1 | tee importer.log
 	@! grep -E '^(WARNING|ERROR|CRITICAL)|ImporterError' build/dist/importer.log
 
-test: venv tree sanity units integration molecule lint docs-check changelog-lint importer ee
+test: system-deps venv tree sanity units integration molecule lint docs-check changelog-lint importer ee
 	@echo "make test: all green"
 
 demo: tree
 	VENV=$(VENV) scripts/demo.sh
 
-bench: venv
+bench: system-deps venv
 	$(BIN)/python bench/run.py
 
 clean:
