@@ -48,7 +48,7 @@ def _documents():
 def _mutate(data: bytes, rng: random.Random) -> bytes:
     root = etree.fromstring(data)
     elements = [element for element in root.iter() if isinstance(element.tag, str)]
-    for _ in range(rng.randint(1, 3)):
+    for _change in range(rng.randint(1, 3)):
         element = rng.choice(elements)
         roll = rng.random()
         if roll < 0.5:
@@ -70,7 +70,7 @@ def _assert_sound(report) -> None:
 @pytest.mark.parametrize("data", _documents())
 def test_mutated_metadata_yields_findings_not_exceptions(data):
     rng = random.Random(len(data))
-    for _ in range(MUTATIONS_PER_DOCUMENT):
+    for _mutation in range(MUTATIONS_PER_DOCUMENT):
         mutated = _mutate(data, rng)
         for role in ("idp", "sp"):
             _assert_sound(analyze_metadata(mutated, role=role, target=rng.choice(("identity_center", "iam", "generic")),
@@ -104,9 +104,9 @@ def test_certificate_with_flipped_bytes_is_malformed_or_read():
     issued = factory.make_certificate(subject_cn="flip target")
     rng = random.Random(7)
     outcomes = set()
-    for _ in range(300):
+    for _attempt in range(300):
         der = bytearray(issued.der)
-        for _ in range(rng.randint(1, 3)):
+        for _flip in range(rng.randint(1, 3)):
             der[rng.randrange(len(der))] = rng.randrange(256)
         for form in (bytes(der), base64.b64encode(der), b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der)
                      + b"-----END CERTIFICATE-----\n"):
