@@ -6,6 +6,7 @@ arguments from a file, here against a local HTTP server."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -20,6 +21,9 @@ import saml_factory as factory  # noqa: E402  pylint: disable=wrong-import-posit
 SIGNER = factory.make_certificate(subject_cn="secrets test signer")
 DOCUMENTS = {"/idp.xml": factory.idp_metadata(signing=[SIGNER]), "/cert.pem": SIGNER.pem.encode("ascii")}
 PASSWORD, TOKEN = "hunter2-password", "hunter3-token"
+# <root>/ansible_collections/idfed/aws_sso/tests/unit/plugins/modules/this file: the module process imports
+# the collection from <root>, as Ansible's own module runner would find it.
+COLLECTIONS_ROOT = Path(__file__).resolve().parents[7]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -47,11 +51,14 @@ def base_url():
 def run_module(name: str, args: dict, tmp_path: Path) -> tuple[dict, str]:
     args_file = tmp_path / "args.json"
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(COLLECTIONS_ROOT), os.environ.get("PYTHONPATH")])))
     completed = subprocess.run(
         [sys.executable, "-m", "ansible_collections.idfed.aws_sso.plugins.modules." + name, str(args_file)],
-        capture_output=True, text=True, timeout=60, check=False)
+        capture_output=True, text=True, timeout=60, check=False, env=env)
     output = completed.stdout + completed.stderr
-    return json.loads(completed.stdout.strip().splitlines()[-1]), output
+    lines = completed.stdout.strip().splitlines()
+    assert lines, "the module printed no result (exit {0}): {1}".format(completed.returncode, completed.stderr[-2000:])
+    return json.loads(lines[-1]), output
 
 
 @pytest.mark.parametrize("module, path, should_fail", [
