@@ -78,8 +78,11 @@ def _malformed(detail: str) -> SamlError:
     return SamlError(finding("certificate_malformed", "The certificate cannot be read: {0}.".format(detail)))
 
 
-def load_certificate(data: bytes | str) -> "x509.Certificate":
-    """Load one certificate from PEM, DER or a bare base64 body (as in ds:X509Certificate)."""
+def load_certificate(data: bytes | str, *, names: bool = True) -> "x509.Certificate":
+    """Load one certificate from PEM, DER or a bare base64 body (as in ds:X509Certificate).
+
+    names=False skips reading the subject and issuer (the costly part of a load) for a certificate used only
+    for its key, such as the one in a signature's KeyInfo; anything described or judged needs them read."""
     raw = data.encode("ascii", "replace") if isinstance(data, str) else data
     if b"-----BEGIN" in raw:
         match = _PEM_CERT.search(raw)
@@ -87,7 +90,7 @@ def load_certificate(data: bytes | str) -> "x509.Certificate":
             raise _malformed("the PEM block is not a CERTIFICATE or has no END line")
         raw = match.group(1)
     elif raw[:1] == b"\x30":  # DER: an ASN.1 SEQUENCE
-        return _load_der(raw, "invalid DER")
+        return _load_der(raw, "invalid DER", names)
     body = b"".join(raw.split())
     if not body:
         raise _malformed("it is empty")
@@ -100,7 +103,7 @@ def load_certificate(data: bytes | str) -> "x509.Certificate":
             "it holds a whole PEM file (with BEGIN/END lines) base64-encoded a second time; "
             "put only the base64 body between the BEGIN and END lines in the X509Certificate element"
         )
-    return _load_der(der, "the decoded bytes are not an X.509 certificate")
+    return _load_der(der, "the decoded bytes are not an X.509 certificate", names)
 
 
 class CertificateReader:
@@ -109,21 +112,39 @@ class CertificateReader:
 
     def __init__(self) -> None:
         self._loaded: dict[str, object] = {}  # base64 body -> x509.Certificate or the Finding it raised
+        self._names_read: set[str] = set()
 
-    def load(self, body: str) -> "x509.Certificate":
+    def load(self, body: str, *, names: bool = True) -> "x509.Certificate":
         key = "".join(body.split())
         if key not in self._loaded:
             try:
-                self._loaded[key] = load_certificate(key)
+                self._loaded[key] = load_certificate(key, names=names)
             except SamlError as exc:
                 self._loaded[key] = exc.finding
+            else:
+                if names:
+                    self._names_read.add(key)
         loaded = self._loaded[key]
         if isinstance(loaded, Finding):
             raise SamlError(loaded)
+        if names and key not in self._names_read:
+            try:
+                _read_names(loaded, "the decoded bytes are not an X.509 certificate")
+            except SamlError as exc:
+                self._loaded[key] = exc.finding
+                raise
+            self._names_read.add(key)
         return loaded
 
 
-def _load_der(der: bytes, problem: str) -> "x509.Certificate":
+def _read_names(cert: "x509.Certificate", problem: str) -> None:
+    try:
+        cert.subject, cert.issuer  # noqa: B018 pylint: disable=pointless-statement
+    except (ValueError, TypeError) as exc:
+        raise _malformed("{0} ({1})".format(problem, exc)) from None
+
+
+def _load_der(der: bytes, problem: str, names: bool = True) -> "x509.Certificate":
     """Load DER and read every field the rules and facts use: cryptography parses names, the version and
     the key lazily, so a certificate broken inside one of them would otherwise fail later, mid-report."""
     try:
@@ -133,9 +154,11 @@ def _load_der(der: bytes, problem: str) -> "x509.Certificate":
             cert = x509.load_der_x509_certificate(der)
             cert.serial_number  # noqa: B018 pylint: disable=pointless-statement
         cert.not_valid_before_utc, cert.not_valid_after_utc, cert.version  # noqa: B018 pylint: disable=pointless-statement
-        cert.subject, cert.issuer, cert.signature_algorithm_oid  # noqa: B018 pylint: disable=pointless-statement
+        cert.signature_algorithm_oid  # noqa: B018 pylint: disable=pointless-statement
     except (ValueError, TypeError, x509.InvalidVersion) as exc:
         raise _malformed("{0} ({1})".format(problem, exc)) from None
+    if names:
+        _read_names(cert, problem)
     try:
         cert.public_key()
     except UnsupportedAlgorithm as exc:

@@ -182,7 +182,7 @@ def _embedded_certificate(signature, reader: CertificateReader):
     node = signature.find("ds:KeyInfo/ds:X509Data/ds:X509Certificate", _NS)
     if node is None or not (node.text or "").strip():
         return None
-    return reader.load(node.text)
+    return reader.load(node.text, names=False)  # only its key and fingerprint are used
 
 
 def _exclusive_c14n(element, method_node) -> bytes:

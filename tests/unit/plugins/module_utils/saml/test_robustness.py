@@ -150,3 +150,18 @@ def test_metadata_with_an_unreadable_certificate_name_reports_it():
     certificate = analyze_certificate(body)
     assert [item.code for item in certificate.findings] == ["certificate_malformed"]
     assert certificate.to_facts()["certificate"] == {}
+
+
+def test_names_are_read_when_a_signature_certificate_is_also_a_signing_key():
+    """The KeyInfo certificate is loaded for its key alone; when the same certificate is also a
+    KeyDescriptor, the full read must still happen and report the damaged name."""
+    issued = factory.make_certificate(subject_cn="damaged name")
+    signed = factory.sign(factory.idp_metadata(signing=[issued]), issued.key, issued)
+    root = etree.fromstring(signed)
+    bodies = root.findall(".//{%s}X509Certificate" % factory.DS)
+    assert len(bodies) == 2  # the KeyDescriptor's and the signature's KeyInfo
+    for body in bodies:
+        body.text = base64.b64encode(_lazily_broken_certificate(issued)).decode("ascii")
+    report = analyze_metadata(etree.tostring(root))
+    assert "certificate_malformed" in {item.code for item in report.findings}, report.findings
+    _assert_sound(report)
