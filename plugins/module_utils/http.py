@@ -48,11 +48,11 @@ def redact_url(url: str) -> str:
     """Drop userinfo and mask secret-looking query values, for messages and return values."""
     try:
         parts = urlsplit(url)
-    except ValueError:
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += ":{0}".format(parts.port)
+    except ValueError:  # an unbalanced [IPv6] bracket, a port out of range
         return "<unparseable URL>"
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += ":{0}".format(parts.port)
     if parts.username or parts.password:
         netloc = "***@" + netloc
     query = urlencode([(key, "***" if _SECRET_QUERY_KEYS.search(key) else value)
@@ -76,7 +76,15 @@ def url_secrets(url: str) -> set[str]:
 
 
 def _check_scheme(url: str, allow_http: bool, hop: str = "") -> None:
-    scheme = urlsplit(url).scheme.lower()
+    """Refuse what must not be fetched: a URL that does not parse, plain http unless allowed, other schemes."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 pylint: disable=pointless-statement  # raises for a port out of range
+    except ValueError as exc:
+        raise HttpError("The URL{0} is not valid ({1}): {2}.".format(hop, exc, redact_url(url))) from None
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https") and not parts.hostname:
+        raise HttpError("The URL{0} has no host name: {1}.".format(hop, redact_url(url)))
     if scheme == "https":
         return
     if scheme == "http":
@@ -168,12 +176,18 @@ def fetch(url: str, *, timeout: float = 30, validate_certs: bool = True, ca_path
                 time.sleep(_retry_delay(None, attempt))
                 continue
             raise HttpError(_describe_failure(exc, current, timeout)) from None
-        except (OSError, ValueError) as exc:  # e.g. an unreadable ca_path
-            raise HttpError("Cannot fetch {0}: {1}. Check ca_path points at a readable PEM bundle.".format(
+        except OSError as exc:  # e.g. an unreadable ca_path
+            raise HttpError("Cannot fetch {0}: {1}.{2}".format(
+                redact_url(current), exc, " Check ca_path points at a readable PEM bundle." if ca_path else "")) from None
+        except ValueError as exc:  # requests parses a redirect target even when not following it
+            raise HttpError("Cannot fetch {0}: {1} (in the URL or the Location it redirects to).".format(
                 redact_url(current), exc)) from None
         with response:
             if response.is_redirect:
-                target = urljoin(current, response.headers.get("Location", ""))
+                try:
+                    target = urljoin(current, response.headers.get("Location", ""))
+                except ValueError:
+                    target = response.headers.get("Location", "")  # _check_scheme names what is wrong with it
                 visited.append(current)
                 if len(visited) > max_redirects or target in visited:
                     raise HttpError("{0} redirects in a loop or more than max_redirects ({1}) times (last hop: "

@@ -63,6 +63,10 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(429, b"slow down", {"Retry-After": "0"})
             else:
                 self._send(200, b"<after-retry/>")
+        elif path == "/bad-location":
+            self._send(302, headers={"Location": "https://127.0.0.1:99999/x"})
+        elif path == "/bracket-location":
+            self._send(302, headers={"Location": "https://[::1/x"})
         elif path == "/unavailable":
             self._send(503, b"down", {"Retry-After": "0"})
         else:
@@ -188,3 +192,26 @@ def test_url_secrets_are_what_redaction_masks():
     assert url_secrets("https://user:pw@idp.test/m?token=abc&x=1&client_secret=s3&code=") == {"pw", "abc", "s3"}
     assert url_secrets("https://idp.test/metadata?appid=1234") == set()
     assert url_secrets("https://[::1/broken") == set()
+
+
+@pytest.mark.parametrize("url, fragment", [
+    ("https://127.0.0.1:99999/x", "not valid"),
+    ("https://[::1/x", "not valid"),
+    ("https:///metadata", "no host name"),
+    ("https://exa mple.com/x", "exa mple.com"),
+    ("ftp://idp.test/x", "scheme"),
+    ("idp.test/metadata", "scheme"),
+    ("", "scheme"),
+])
+def test_unusable_urls_are_named_without_a_request(url, fragment):
+    with pytest.raises(HttpError, match=fragment):
+        fetch(url, timeout=2, retries=0)
+
+
+@pytest.mark.parametrize("path, fragment", [
+    ("/bad-location", "after a redirect is not valid .*Port out of range"),
+    ("/bracket-location", "Invalid IPv6 URL .*Location it redirects to"),
+])
+def test_a_broken_redirect_target_is_named(plain, path, fragment):
+    with pytest.raises(HttpError, match=fragment):
+        fetch(plain + path, allow_http=True, timeout=5, retries=0)
