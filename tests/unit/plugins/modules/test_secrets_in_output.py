@@ -20,7 +20,8 @@ import saml_factory as factory  # noqa: E402  pylint: disable=wrong-import-posit
 
 SIGNER = factory.make_certificate(subject_cn="secrets test signer")
 DOCUMENTS = {"/idp.xml": factory.idp_metadata(signing=[SIGNER]), "/cert.pem": SIGNER.pem.encode("ascii")}
-PASSWORD, TOKEN = "hunter2-password", "hunter3-token"
+PASSWORD = "hunter2-password"
+TOKEN = "hunter3-token"
 # <root>/ansible_collections/idfed/aws_sso/tests/unit/plugins/modules/this file: the module process imports
 # the collection from <root>, as Ansible's own module runner would find it.
 COLLECTIONS_ROOT = Path(__file__).resolve().parents[7]
