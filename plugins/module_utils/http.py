@@ -184,10 +184,8 @@ def fetch(url: str, *, timeout: float = 30, validate_certs: bool = True, ca_path
                 redact_url(current), exc)) from None
         with response:
             if response.is_redirect:
-                try:
-                    target = urljoin(current, response.headers.get("Location", ""))
-                except ValueError:
-                    target = response.headers.get("Location", "")  # _check_scheme names what is wrong with it
+                # requests already joined this Location inside get(): one that cannot be joined raised there.
+                target = urljoin(current, response.headers.get("Location", ""))
                 visited.append(current)
                 if len(visited) > max_redirects or target in visited:
                     raise HttpError("{0} redirects in a loop or more than max_redirects ({1}) times (last hop: "

@@ -112,28 +112,23 @@ class CertificateReader:
 
     def __init__(self) -> None:
         self._loaded: dict[str, object] = {}  # base64 body -> x509.Certificate or the Finding it raised
-        self._names_read: set[str] = set()
 
     def load(self, body: str, *, names: bool = True) -> "x509.Certificate":
         key = "".join(body.split())
         if key not in self._loaded:
             try:
-                self._loaded[key] = load_certificate(key, names=names)
+                self._loaded[key] = load_certificate(key, names=False)
             except SamlError as exc:
                 self._loaded[key] = exc.finding
-            else:
-                if names:
-                    self._names_read.add(key)
         loaded = self._loaded[key]
         if isinstance(loaded, Finding):
             raise SamlError(loaded)
-        if names and key not in self._names_read:
+        if names:  # cryptography keeps names it has parsed: reading them again costs nothing
             try:
                 _read_names(loaded, "the decoded bytes are not an X.509 certificate")
             except SamlError as exc:
                 self._loaded[key] = exc.finding
                 raise
-            self._names_read.add(key)
         return loaded
 
 
