@@ -42,7 +42,7 @@ MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XMLSEC_ID_ATTRS = ["--id-attr:ID", MD + ":EntityDescriptor", "--id-attr:ID", MD + ":EntitiesDescriptor"]
 
-sys.path.insert(0, str(ROOT))  # plugins.module_utils.saml...
+sys.path.insert(0, str(ROOT))  # plugins.module_utils._saml...
 sys.path.insert(0, str(ROOT / "tests" / "support"))  # saml_factory
 
 from lxml import etree  # noqa: E402  pylint: disable=wrong-import-position
@@ -53,7 +53,7 @@ from lxml import etree  # noqa: E402  pylint: disable=wrong-import-position
 def load_ours():
     """Our analysis, or (None, reason) until plugins/module_utils/saml/metadata.py exists."""
     try:
-        from plugins.module_utils.saml.metadata import analyze_metadata  # pylint: disable=import-outside-toplevel
+        from plugins.module_utils._saml.metadata import analyze_metadata  # pylint: disable=import-outside-toplevel
     except Exception as exc:  # pylint: disable=broad-except
         return None, "{0}: {1}".format(type(exc).__name__, exc)
     return analyze_metadata, None
@@ -471,7 +471,7 @@ def main(argv=None) -> int:  # pylint: disable=too-many-locals,too-many-branches
     onelogin, onelogin_problem = load_python3_saml()
     onelogin_sign, onelogin_sign_problem = load_python3_saml_signature()
     xmlsec_binary = shutil.which("xmlsec1")
-    print("ours: {0}".format("plugins.module_utils.saml.metadata.analyze_metadata" if analyze else
+    print("ours: {0}".format("plugins.module_utils._saml.metadata.analyze_metadata" if analyze else
                              "not available ({0})".format(ours_problem)))
     print("pysaml2: {0}".format("saml2.mdstore.InMemoryMetaData.load" if pysaml2 else "not available ({0})".format(pysaml2_problem)))
     print("python3-saml: {0}".format("OneLogin_Saml2_IdPMetadataParser.parse" if onelogin else

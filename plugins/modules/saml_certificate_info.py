@@ -17,7 +17,7 @@ description:
 author:
   - idfed.aws_sso maintainers (@idfed)
 extends_documentation_fragment:
-  - idfed.aws_sso.source
+  - idfed.aws_sso._source
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -28,9 +28,9 @@ attributes:
     platforms: posix
 requirements:
   - python >= 3.10
-  - cryptography
-  - lxml
-  - requests
+  - cryptography >= 42.0.0
+  - lxml >= 5.0.0
+  - requests >= 2.31.0
 options:
   expiry_warning_days:
     description:
@@ -142,16 +142,15 @@ source:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.certificate import analyze_certificate
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.findings import SamlError, finding
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.metadata import metadata_certificates
-from ansible_collections.idfed.aws_sso.plugins.module_utils.source import (
-    SOURCE_ARGUMENT_SPEC,
-    SOURCE_OPTIONS,
-    fail_on_errors,
-    read_source,
-    require_libraries,
-)
+from ansible_collections.idfed.aws_sso.plugins.module_utils import _deps
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.certificate import analyze_certificate
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.findings import SamlError, finding
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.references import reference_fingerprints
+from ansible_collections.idfed.aws_sso.plugins.module_utils._source import SOURCE_ARGUMENT_SPEC, SOURCE_OPTIONS, read_source
+from ansible_collections.idfed.aws_sso.plugins.module_utils._strict import fail_on_errors
+
+# lxml reads a metadata document given to compare_to; requests is imported only for a url.
+LIBRARIES = ("cryptography", "lxml", "requests")
 
 
 def main() -> None:
@@ -166,21 +165,22 @@ def main() -> None:
         required_one_of=[SOURCE_OPTIONS],
         supports_check_mode=True,
     )
-    require_libraries(module)
+    _deps.require(module, "cryptography", "lxml")
     params = module.params
-    data, origin = read_source(module)
     compare_to = params["compare_to"]
     if compare_to is not None and not isinstance(compare_to, (str, list)):
         module.fail_json(msg="compare_to must be a metadata XML string or a list of certificates/fingerprints.")
+    try:
+        compare_fingerprints = None if compare_to is None else reference_fingerprints(compare_to, "compare_to")
+    except SamlError as exc:
+        module.fail_json(msg=exc.finding.message)
+    data, origin = read_source(module)
     if len(data) > params["max_size"]:
         report_facts = dict(certificate={}, valid=False, findings=[finding(
             "too_large", "The certificate source is over max_size ({0} bytes).".format(params["max_size"])).to_dict()])
     else:
-        try:
-            report = analyze_certificate(data, expiry_warning_days=params["expiry_warning_days"],
-                                         compare_to=compare_to, metadata_certificates=metadata_certificates)
-        except SamlError as exc:  # a compare_to item that is neither metadata, certificate nor fingerprint
-            module.fail_json(msg="compare_to: {0}".format(exc.finding.message), source=origin)
+        report = analyze_certificate(data, expiry_warning_days=params["expiry_warning_days"],
+                                     compare_to=compare_fingerprints)
         report_facts = report.to_facts()
     result = dict(changed=False, source=origin, **report_facts)
     fail_on_errors(module, result)

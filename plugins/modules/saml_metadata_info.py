@@ -21,7 +21,7 @@ description:
 author:
   - idfed.aws_sso maintainers (@idfed)
 extends_documentation_fragment:
-  - idfed.aws_sso.source
+  - idfed.aws_sso._source
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.files
@@ -38,10 +38,10 @@ attributes:
     platforms: posix
 requirements:
   - python >= 3.10
-  - lxml
-  - cryptography
-  - signxml
-  - requests
+  - cryptography >= 42.0.0
+  - lxml >= 5.0.0
+  - requests >= 2.31.0
+  - signxml >= 4.0.0
 options:
   role:
     description:
@@ -358,14 +358,13 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.metadata import analyze_metadata
-from ansible_collections.idfed.aws_sso.plugins.module_utils.source import (
-    SOURCE_ARGUMENT_SPEC,
-    SOURCE_OPTIONS,
-    fail_on_errors,
-    read_source,
-    require_libraries,
-)
+from ansible_collections.idfed.aws_sso.plugins.module_utils import _deps
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.metadata import analyze_metadata
+from ansible_collections.idfed.aws_sso.plugins.module_utils._source import SOURCE_ARGUMENT_SPEC, SOURCE_OPTIONS, read_source
+from ansible_collections.idfed.aws_sso.plugins.module_utils._strict import fail_on_errors
+
+# requests is imported only for a url, signxml only for a signature outside the fast verifier's profile.
+LIBRARIES = ("cryptography", "lxml", "requests", "signxml")
 
 
 def read_existing(dest: str) -> bytes | None:
@@ -430,22 +429,16 @@ def main() -> None:
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    require_libraries(module)
+    _deps.require(module, "cryptography", "lxml")
     params = module.params
     if params["dest"] and params["role"] != "idp":
         module.fail_json(msg="dest writes IdP metadata for upload: use it with role: idp.")
 
     data, origin = read_source(module)
-    report = analyze_metadata(
-        data,
-        role=params["role"],
-        target=params["target"],
-        entity_id=params["entity_id"],
-        require_signature=params["require_signature"],
-        trusted_certificates=params["trusted_certificates"],
-        expiry_warning_days=params["expiry_warning_days"],
-        max_size=params["max_size"],
-    )
+    try:
+        report = analyze(module, data)
+    except _deps.MissingLibrary as exc:
+        module.fail_json(msg=str(exc), exception=exc.traceback)
     result = dict(changed=False, source=origin, **report.to_facts())
     fail_on_errors(module, result)
     if params["dest"]:
@@ -455,6 +448,20 @@ def main() -> None:
         elif report.upload_document() is not None:
             write_dest(module, report.upload_document(), result)
     module.exit_json(**result)
+
+
+def analyze(module: AnsibleModule, data: bytes):
+    params = module.params
+    return analyze_metadata(
+        data,
+        role=params["role"],
+        target=params["target"],
+        entity_id=params["entity_id"],
+        require_signature=params["require_signature"],
+        trusted_certificates=params["trusted_certificates"],
+        expiry_warning_days=params["expiry_warning_days"],
+        max_size=params["max_size"],
+    )
 
 
 if __name__ == "__main__":

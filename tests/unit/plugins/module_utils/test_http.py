@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.idfed.aws_sso.plugins.module_utils.http import HttpError, fetch, redact_url, url_secrets
+from ansible_collections.idfed.aws_sso.plugins.module_utils._http.fetch import HttpError, fetch
+from ansible_collections.idfed.aws_sso.plugins.module_utils._http.redact import redact_url, url_secrets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "support"))
 import saml_factory as factory  # noqa: E402  pylint: disable=wrong-import-position

@@ -1,39 +1,40 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to idfed.aws_sso
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The collection's one HTTP client.
+"""PRIVATE: no compatibility promise; other collections must not import this.
 
-Every call has a timeout (per attempt, covering connect, each read and the whole body), TLS
-verification is on unless the caller turns it off, bodies are capped while streaming, redirects
-are followed by hand so each hop is checked (no https -> http downgrade), safe calls are retried
-on 429/5xx honouring Retry-After, and error messages never carry credentials.
+One GET of a document (metadata, a certificate). Every call has a timeout (per attempt, covering
+connect, each read and the whole body), TLS verification is on unless the caller turns it off,
+bodies are capped while streaming, redirects are followed by hand so each hop is checked (no
+https -> http downgrade), safe calls are retried on 429/5xx honouring Retry-After, and error
+messages never carry credentials. What a failure means for the document is the caller's to say.
 """
 
 from __future__ import annotations
 
 import re
 import time
-import traceback
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
-try:
-    import requests
-except ImportError:  # pragma: no cover - reported by the module through missing_required_lib
-    requests = None
-    REQUESTS_IMPORT_ERROR: str | None = traceback.format_exc()
-else:
-    REQUESTS_IMPORT_ERROR = None
+import requests
+
+from .redact import redact_url
 
 USER_AGENT = "idfed.aws_sso (+https://github.com/idfed/aws_sso)"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_RETRY_AFTER = 30.0
-_SECRET_QUERY_KEYS = re.compile(r"token|key|secret|sig|signature|password|pass|auth|code", re.IGNORECASE)
+# The HTTP layer's own cap on a response body; callers that know their documents pass a smaller one.
+MAX_RESPONSE_SIZE = 16 * 1024 * 1024
 
 
 class HttpError(Exception):
-    """A user-facing failure: the message names the problem and the fix."""
+    """A user-facing failure: the message names the problem and the fix; status is the HTTP status, if any."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -42,37 +43,6 @@ class FetchResult:
     url: str
     status: int
     headers: dict = field(default_factory=dict)
-
-
-def redact_url(url: str) -> str:
-    """Drop userinfo and mask secret-looking query values, for messages and return values."""
-    try:
-        parts = urlsplit(url)
-        netloc = parts.hostname or ""
-        if parts.port:
-            netloc += ":{0}".format(parts.port)
-    except ValueError:  # an unbalanced [IPv6] bracket, a port out of range
-        return "<unparseable URL>"
-    if parts.username or parts.password:
-        netloc = "***@" + netloc
-    query = urlencode([(key, "***" if _SECRET_QUERY_KEYS.search(key) else value)
-                       for key, value in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-
-
-def url_secrets(url: str) -> set[str]:
-    """The values redact_url() masks (the password and secret-looking query values), for a caller that must
-    also keep them out of what it logs or returns, such as Ansible's no_log_values."""
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:
-        return set()
-    secrets = {value for key, value in parse_qsl(parts.query, keep_blank_values=True)
-               if _SECRET_QUERY_KEYS.search(key) and value}
-    if password:
-        secrets.add(password)
-    return secrets
 
 
 def _check_scheme(url: str, allow_http: bool, hop: str = "") -> None:
@@ -91,7 +61,7 @@ def _check_scheme(url: str, allow_http: bool, hop: str = "") -> None:
         if allow_http:
             return
         raise HttpError(
-            "Refused plain http{0}: {1}. Metadata and certificates fetched without TLS can be swapped in transit; "
+            "Refused plain http{0}: {1}. A document fetched without TLS can be swapped in transit; "
             "use the https:// URL, or set allow_http: true for a trusted test endpoint.".format(hop, redact_url(url)))
     raise HttpError("Unsupported URL scheme {0!r} in {1}: use an https:// URL.".format(scheme, redact_url(url)))
 
@@ -153,7 +123,7 @@ def _short_reason(exc: Exception) -> str:
 
 
 def fetch(url: str, *, timeout: float = 30, validate_certs: bool = True, ca_path: str | None = None,
-          allow_http: bool = False, max_size: int = 5 * 1024 * 1024, max_redirects: int = 5,
+          allow_http: bool = False, max_size: int = MAX_RESPONSE_SIZE, max_redirects: int = 5,
           headers: dict | None = None, retries: int = 2) -> FetchResult:
     """GET a document; raise HttpError with a message that names the problem and the fix."""
     _check_scheme(url, allow_http)
@@ -199,9 +169,8 @@ def fetch(url: str, *, timeout: float = 30, validate_certs: bool = True, ca_path
                 time.sleep(_retry_delay(response, attempt))
                 continue
             if response.status_code >= 400:
-                raise HttpError("{0} returned HTTP {1} {2}; check the URL (and that the IdP application exists "
-                                "and publishes metadata).".format(redact_url(current), response.status_code,
-                                                                  response.reason or ""))
+                raise HttpError("{0} returned HTTP {1} {2}.".format(
+                    redact_url(current), response.status_code, response.reason or ""), status=response.status_code)
             try:
                 body = _read_capped(response, current, max_size, deadline, timeout)
             except requests.exceptions.RequestException as exc:

@@ -7,7 +7,7 @@ import pytest
 import saml_factory as factory  # tests/support, see conftest.py
 from lxml import etree
 
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.metadata import analyze_metadata
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.metadata import analyze_metadata
 
 MD = {"md": factory.MD, "ds": factory.DS}
 CURRENT = factory.make_certificate(subject_cn="current signer")
@@ -188,7 +188,7 @@ def test_iam_size_limits():
 def test_every_finding_code_is_documented_in_the_module():
     from pathlib import Path
 
-    from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.findings import CODES
+    from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.findings import CODES
 
     module_doc = (Path(__file__).resolve().parents[5] / "plugins" / "modules" / "saml_metadata_info.py").read_text()
     assert [code for code in CODES if "C({0})".format(code) not in module_doc] == []

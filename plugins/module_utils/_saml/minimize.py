@@ -14,14 +14,7 @@ from __future__ import annotations
 
 import re
 
-MD = "urn:oasis:names:tc:SAML:2.0:metadata"
-DS = "http://www.w3.org/2000/09/xmldsig#"
-SAML2_PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
-UPLOAD_BINDINGS = (
-    "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
-    "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
-)
-
+from .constants import BROWSER_SSO_BINDINGS as UPLOAD_BINDINGS, DS, MD, SAML2_PROTOCOL
 
 _TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 _ATTRIBUTE_ESCAPES = _TEXT_ESCAPES + (('"', "&quot;"), ("\n", "&#10;"), ("\r", "&#13;"), ("\t", "&#9;"))

@@ -22,73 +22,40 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import traceback
 import warnings
 from dataclasses import dataclass, field
 
-from .certificate import CertificateReader, fingerprint, load_certificate, normalize_fingerprint
+from .certificate import CertificateReader, fingerprint
+from .constants import (DIGEST_ALGORITHMS, DS, DS_SIGNATURE, ENVELOPED_SIGNATURE, EXC_C14N, SIGNATURE_ALGORITHMS,
+                        TRANSFORMS)
 from .findings import ERROR, WARNING, Finding, SamlError, finding
+from .references import resolve_references
+from .xmlparse import etree
+from .. import _deps
 
 try:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
     from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-    from lxml import etree
-    from signxml import DigestAlgorithm, SignatureMethod, XMLVerifier
-    from signxml.exceptions import SignXMLException
-    from signxml.verifier import SignatureConfiguration
-except ImportError:  # pragma: no cover - reported by deps.missing_libraries()
-    XMLVerifier = None
-    SIGNXML_IMPORT_ERROR: str | None = traceback.format_exc()
-else:
-    SIGNXML_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - the module reports it through _deps.require()
+    hashes = None
 
-DS = "http://www.w3.org/2000/09/xmldsig#"
-DS_SIGNATURE = "{%s}Signature" % DS
-_EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
-_NS = {"ds": DS, "ec": _EXC_C14N}
-_ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-# The fast path's profile: algorithm URI -> hash name (cryptography.hazmat.primitives.hashes).
-_FAST_DIGESTS = {
-    "http://www.w3.org/2000/09/xmldsig#sha1": "SHA1",
-    "http://www.w3.org/2001/04/xmlenc#sha256": "SHA256",
-    "http://www.w3.org/2001/04/xmldsig-more#sha384": "SHA384",
-    "http://www.w3.org/2001/04/xmlenc#sha512": "SHA512",
-}
-_FAST_SIGNATURES = {
-    "http://www.w3.org/2000/09/xmldsig#rsa-sha1": ("RSA", "SHA1"),
-    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256": ("RSA", "SHA256"),
-    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384": ("RSA", "SHA384"),
-    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512": ("RSA", "SHA512"),
-    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1": ("EC", "SHA1"),
-    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256": ("EC", "SHA256"),
-    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384": ("EC", "SHA384"),
-    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512": ("EC", "SHA512"),
-}
-_ALLOWED_TRANSFORMS = {
-    _ENVELOPED,
-    "http://www.w3.org/2001/10/xml-exc-c14n#",
-    "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
-    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
-    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments",
-    "http://www.w3.org/2006/12/xml-c14n11",
-}
-_SHORT_NAMES = {
-    "http://www.w3.org/2000/09/xmldsig#rsa-sha1": "rsa-sha1",
-    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256": "rsa-sha256",
-    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384": "rsa-sha384",
-    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512": "rsa-sha512",
-    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1": "ecdsa-sha1",
-    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256": "ecdsa-sha256",
-    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384": "ecdsa-sha384",
-    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512": "ecdsa-sha512",
-    "http://www.w3.org/2000/09/xmldsig#dsa-sha1": "dsa-sha1",
-    "http://www.w3.org/2000/09/xmldsig#sha1": "sha1",
-    "http://www.w3.org/2001/04/xmlenc#sha256": "sha256",
-    "http://www.w3.org/2001/04/xmldsig-more#sha384": "sha384",
-    "http://www.w3.org/2001/04/xmlenc#sha512": "sha512",
-}
+_NS = {"ds": DS, "ec": EXC_C14N}
+# The fast path's profile: the RSA and ECDSA signature methods with the SHA-1/SHA-2 digests.
+_FAST_SIGNATURES = {uri: (kind, hash_name) for uri, (_short, kind, hash_name) in SIGNATURE_ALGORITHMS.items()
+                    if kind in ("RSA", "EC")}
+_SHORT_NAMES = {uri: short for uri, (short, *_rest) in list(SIGNATURE_ALGORITHMS.items()) + list(DIGEST_ALGORITHMS.items())}
+
+
+def _signxml():
+    """signxml, imported on first use: it costs about 110 ms of start-up and most documents never need it
+    (the fast path decides them). Raises _deps.MissingLibrary when it is absent."""
+    _deps.load("signxml")
+    import signxml  # pylint: disable=import-outside-toplevel
+    from signxml.exceptions import SignXMLException  # pylint: disable=import-outside-toplevel
+    from signxml.verifier import SignatureConfiguration  # pylint: disable=import-outside-toplevel
+    return signxml, SignXMLException, SignatureConfiguration
 
 
 @dataclass
@@ -129,26 +96,13 @@ class TrustAnchors:
 
 
 def trust_anchors(items) -> TrustAnchors:
-    """trusted_certificates: PEM/DER/base64 certificates or SHA-256 fingerprints (raises SamlError)."""
-    anchors = TrustAnchors()
-    for item in items or ():
-        text = item.decode("ascii", "replace") if isinstance(item, bytes) else str(item)
-        normalized = normalize_fingerprint(text) if "BEGIN" not in text else None
-        if normalized:
-            anchors.fingerprints.add(normalized)
-            continue
-        try:
-            anchors.certificates.append(load_certificate(text))
-        except SamlError as exc:
-            raise SamlError(finding(
-                "certificate_malformed",
-                "A trusted_certificates entry is neither a SHA-256 fingerprint nor a certificate: {0}".format(
-                    exc.finding.message))) from None
-    return anchors
+    """trusted_certificates: certificates, SHA-256 fingerprints or metadata documents (raises SamlError)."""
+    certificates, fingerprints = resolve_references(items, "trusted_certificates")
+    return TrustAnchors(certificates, fingerprints)
 
 
 # Compiled once: on a federation file this scan of every ID attribute is the check against ID clashes.
-_ids_equal_to = etree.XPath("//@ID[. = $value]") if XMLVerifier is not None else None
+_ids_equal_to = etree.XPath("//@ID[. = $value]") if etree is not None else None
 
 
 def _bad(message: str) -> Finding:
@@ -172,7 +126,7 @@ def _placement_problem(signature, allowed_parents) -> str | None:
     if uri and len(_ids_equal_to(parent.getroottree().getroot(), value=element_id)) != 1:
         return "The ID {0!r} appears more than once in the document (signature wrapping).".format(element_id)
     for transform in references[0].findall("ds:Transforms/ds:Transform", _NS):
-        if transform.get("Algorithm") not in _ALLOWED_TRANSFORMS:
+        if transform.get("Algorithm") not in TRANSFORMS:
             return "The signature uses the transform {0!r}, which SAML metadata signatures never need.".format(
                 transform.get("Algorithm"))
     return None
@@ -233,10 +187,10 @@ def verify_fast(signature, cert) -> bool | None:
     transforms = reference.findall("ds:Transforms/ds:Transform", _NS) if reference is not None else []
     digest_method = reference.find("ds:DigestMethod", _NS) if reference is not None else None
     digest_value = reference.find("ds:DigestValue", _NS) if reference is not None else None
-    if (c14n_method is None or c14n_method.get("Algorithm") != _EXC_C14N or method is None
+    if (c14n_method is None or c14n_method.get("Algorithm") != EXC_C14N or method is None
             or method.get("Algorithm") not in _FAST_SIGNATURES or digest_method is None or digest_value is None
-            or digest_method.get("Algorithm") not in _FAST_DIGESTS
-            or [t.get("Algorithm") for t in transforms] != [_ENVELOPED, _EXC_C14N]):
+            or digest_method.get("Algorithm") not in DIGEST_ALGORITHMS
+            or [t.get("Algorithm") for t in transforms] != [ENVELOPED_SIGNATURE, EXC_C14N]):
         return None
     try:
         expected_digest, raw_signature = _b64(digest_value), _b64(value)
@@ -246,7 +200,7 @@ def verify_fast(signature, cert) -> bool | None:
     payload = _without_signature(signed_element, signature, transforms[1])
     if payload is None:
         return None
-    digest = hashes.Hash(getattr(hashes, _FAST_DIGESTS[digest_method.get("Algorithm")])())
+    digest = hashes.Hash(getattr(hashes, DIGEST_ALGORITHMS[digest_method.get("Algorithm")][1])())
     digest.update(payload)
     if not hmac.compare_digest(digest.finalize(), expected_digest):
         return False
@@ -269,17 +223,18 @@ def verify_fast(signature, cert) -> bool | None:
 
 def _verify(document: bytes, cert) -> None:
     """Integrity with one certificate (signxml); raises on any failure. Validity dates are judged elsewhere."""
+    signxml, _error, signature_configuration = _signxml()
     midpoint = cert.not_valid_before_utc + (cert.not_valid_after_utc - cert.not_valid_before_utc) / 2
-    config = SignatureConfiguration(
+    config = signature_configuration(
         location="./",
         expect_references=1,
-        signature_methods=frozenset(SignatureMethod),
-        digest_algorithms=frozenset(DigestAlgorithm),
+        signature_methods=frozenset(signxml.SignatureMethod),
+        digest_algorithms=frozenset(signxml.DigestAlgorithm),
         verification_time=midpoint,
     )
     with warnings.catch_warnings():  # signxml prints the serial, which may be negative (see certificate.py)
         warnings.simplefilter("ignore")
-        XMLVerifier().verify(document, x509_cert=cert, id_attribute="ID", expect_config=config)
+        signxml.XMLVerifier().verify(document, x509_cert=cert, id_attribute="ID", expect_config=config)
 
 
 def check_signature(root, entity, *, document: bytes, require: bool, anchors: TrustAnchors,
@@ -356,7 +311,7 @@ def check_signature(root, entity, *, document: bytes, require: bool, anchors: Tr
             break
         try:
             _verify(signed_bytes, cert)
-        except (SignXMLException, ValueError, etree.LxmlError) as exc:
+        except (_signxml()[1], ValueError, etree.LxmlError) as exc:
             last_error = str(exc) or type(exc).__name__
             continue
         report.valid = True

@@ -8,7 +8,7 @@ import shutil
 import pytest
 import saml_factory as factory  # tests/support, see conftest.py
 
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.metadata import analyze_metadata
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.metadata import analyze_metadata
 from saml_corpus import corpus_params  # tests/support, see conftest.py
 
 SIGNER = factory.make_certificate(factory.make_key("rsa", 2048, 5), subject_cn="metadata signer")
@@ -120,8 +120,8 @@ def _both_verifiers(document: bytes, cert) -> tuple[bool | None, bool]:
     """(fast path, signxml) verdicts on the root signature of `document` with `cert`."""
     from lxml import etree
 
-    from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.signature import DS_SIGNATURE, _verify, verify_fast
-    from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.xmlparse import parse_xml
+    from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.signature import DS_SIGNATURE, _verify, verify_fast
+    from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.xmlparse import parse_xml
 
     root = parse_xml(document, max_size=len(document))
     before = etree.tostring(root)
@@ -188,7 +188,7 @@ def _signed_metadata(params):
 def test_fast_path_agrees_with_signxml_on_real_signatures(path):
     from lxml import etree
 
-    from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.certificate import load_certificate
+    from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.certificate import load_certificate
 
     data = path.read_bytes()
     signature = etree.fromstring(data).find("{http://www.w3.org/2000/09/xmldsig#}Signature")

@@ -17,9 +17,9 @@ import saml_factory as factory  # tests/support, see conftest.py
 from lxml import etree
 from saml_corpus import corpus_files
 
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.certificate import analyze_certificate
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.findings import CODES
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.metadata import analyze_metadata
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.certificate import analyze_certificate
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.findings import CODES
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.metadata import analyze_metadata
 
 ODD_VALUES = [
     "", " ", "-1", "99999999999999999999", "2020-13-45T99:99:99Z", "9999-12-31T23:59:59-01:00",
@@ -110,7 +110,7 @@ def test_certificate_with_flipped_bytes_is_malformed_or_read():
             der[rng.randrange(len(der))] = rng.randrange(256)
         for form in (bytes(der), base64.b64encode(der), b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der)
                      + b"-----END CERTIFICATE-----\n"):
-            report = analyze_certificate(form, compare_to=[issued.pem])
+            report = analyze_certificate(form, compare_to={issued.fingerprint_sha256})
             facts = report.to_facts()
             assert all(item["code"] in CODES for item in facts["findings"])
             if facts["certificate"]:

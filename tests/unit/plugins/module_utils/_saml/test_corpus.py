@@ -7,8 +7,8 @@ import base64
 
 import pytest
 
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.certificate import analyze_certificate, fingerprint, load_certificate
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.metadata import analyze_metadata
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.certificate import analyze_certificate, fingerprint, load_certificate
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.metadata import analyze_metadata
 
 from saml_corpus import corpus_file, corpus_params  # tests/support, see conftest.py
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import traceback
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,15 +20,12 @@ try:
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
     from cryptography.x509.oid import NameOID
-except ImportError:  # pragma: no cover - reported by deps.missing_libraries()
+except ImportError:  # pragma: no cover - the module reports it through _deps.require()
     x509 = None
-    CRYPTOGRAPHY_IMPORT_ERROR: str | None = traceback.format_exc()
-else:
-    CRYPTOGRAPHY_IMPORT_ERROR = None
 
 MIN_RSA_BITS = 2048
 MIN_EC_BITS = 256
-_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
+PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
 _HEX64 = re.compile(r"^[0-9A-F]{64}$")
 _SIGNATURE_NAMES = {
     "1.2.840.113549.1.1.4": "md5WithRSAEncryption",
@@ -85,7 +81,7 @@ def load_certificate(data: bytes | str, *, names: bool = True) -> "x509.Certific
     for its key, such as the one in a signature's KeyInfo; anything described or judged needs them read."""
     raw = data.encode("ascii", "replace") if isinstance(data, str) else data
     if b"-----BEGIN" in raw:
-        match = _PEM_CERT.search(raw)
+        match = PEM_CERTIFICATE.search(raw)
         if not match:
             raise _malformed("the PEM block is not a CERTIFICATE or has no END line")
         raw = match.group(1)
@@ -277,34 +273,11 @@ def label_for(cert: "x509.Certificate", use: str) -> str:
     return "The {0} certificate {1} ({2})".format(use, subject, fingerprint(cert))
 
 
-def reference_fingerprints(items, metadata_certificates) -> set[str]:
-    """Fingerprints named by compare_to items: metadata XML, PEM/DER/base64 certificates or fingerprints.
-
-    `metadata_certificates(xml_bytes)` returns the certificates a metadata document holds; it is
-    passed in so this module stays independent of metadata parsing.
-    """
-    result: set[str] = set()
-    for item in items:
-        if isinstance(item, bytes):
-            item = item.decode("utf-8", "replace")
-        text = str(item).strip()
-        if not text:
-            continue
-        if text.startswith("<"):
-            result.update(fingerprint(cert) for cert in metadata_certificates(text.encode("utf-8")))
-            continue
-        normalized = normalize_fingerprint(text)
-        if normalized:
-            result.add(normalized)
-            continue
-        for block in _PEM_CERT.findall(text.encode("ascii", "replace")) or [text.encode("ascii", "replace")]:
-            result.add(fingerprint(load_certificate(block)))
-    return result
-
-
 def analyze_certificate(data: bytes | str, *, expiry_warning_days: int = 30, now: datetime | None = None,
-                        compare_to=None, metadata_certificates=None) -> CertificateReport:
-    """Analyze one certificate; SamlError is turned into a certificate_malformed finding."""
+                        compare_to: set[str] | None = None) -> CertificateReport:
+    """Analyze one certificate; SamlError is turned into a certificate_malformed finding.
+
+    compare_to: SHA-256 fingerprints (references.resolve_references() reads them from what a user gives)."""
     try:
         cert = load_certificate(data)
     except SamlError as exc:
@@ -315,14 +288,11 @@ def analyze_certificate(data: bytes | str, *, expiry_warning_days: int = 30, now
                        expiry_warning_days=expiry_warning_days, now=now),
     )
     if compare_to is not None:
-        if metadata_certificates is None:
-            from .metadata import metadata_certificates  # pylint: disable=import-outside-toplevel  # metadata imports this module
-        items = compare_to if isinstance(compare_to, (list, tuple)) else [compare_to]
-        report.matches_metadata = fingerprint(cert) in reference_fingerprints(items, metadata_certificates)
+        report.matches_metadata = fingerprint(cert) in compare_to
     return report
 
 
 __all__ = [
     "CertificateReader", "CertificateReport", "analyze_certificate", "describe", "judge", "load_certificate", "fingerprint",
-    "normalize_fingerprint", "reference_fingerprints", "WARNING",
+    "normalize_fingerprint", "WARNING",
 ]

@@ -15,28 +15,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from . import certificate as certs
-from . import identity_center
+from . import aws_sp_urls
+from .constants import (ANALYSIS_MAX_SIZE, BROWSER_SSO_BINDINGS, DS_X509_CERTIFICATE, EMAIL_NAME_ID, MD,
+                        MD_ENTITIES, MD_ENTITY, MD_IDP_ROLE, MD_KEY_DESCRIPTOR, MD_NAME_ID_FORMAT, MD_SP_ROLE,
+                        SAML2_PROTOCOL)
 from .findings import ERROR, WARNING, Finding, SamlError, finding
 from .minimize import build_upload_document
 from .signature import SignatureReport, check_signature, trust_anchors
 from .xmlparse import etree, parse_xml
 
-MD = "urn:oasis:names:tc:SAML:2.0:metadata"
-DS = "http://www.w3.org/2000/09/xmldsig#"
-MD_ENTITY = "{%s}EntityDescriptor" % MD
-MD_ENTITIES = "{%s}EntitiesDescriptor" % MD
-ROLE_TAGS = {"idp": "{%s}IDPSSODescriptor" % MD, "sp": "{%s}SPSSODescriptor" % MD}
-SAML2_PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
-POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
-REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
-EMAIL_NAME_ID = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
-DEFAULT_MAX_SIZE = 64 * 1024 * 1024
+ROLE_TAGS = {"idp": MD_IDP_ROLE, "sp": MD_SP_ROLE}
 TARGETS = ("identity_center", "iam", "generic")
-_NS = {"md": MD, "ds": DS}
-# Clark names for the hot path: lxml resolves them without a prefix map.
-MD_KEY_DESCRIPTOR = "{%s}KeyDescriptor" % MD
-MD_NAME_ID_FORMAT = "{%s}NameIDFormat" % MD
-DS_X509_CERTIFICATE = "{%s}X509Certificate" % DS
 _DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 
 
@@ -266,7 +255,7 @@ def _check_idp(descriptor, report: MetadataReport, *, target: str, warning_days:
                                              "assertions.")
     report.sso_services = _services(descriptor, "SingleSignOnService")
     report.slo_services = _services(descriptor, "SingleLogoutService")
-    usable = [service for service in report.sso_services if service["binding"] in (POST, REDIRECT)]
+    usable = [service for service in report.sso_services if service["binding"] in BROWSER_SSO_BINDINGS]
     if not usable:
         report.add("no_sso_service", "The IdP has no SingleSignOnService with the HTTP-POST or HTTP-Redirect "
                                      "binding (found: {0}).".format(
@@ -281,7 +270,7 @@ def _check_idp(descriptor, report: MetadataReport, *, target: str, warning_days:
                                             "application to send it.", WARNING)
     if target == "iam":
         characters = len(document.decode("utf-8", "replace"))
-        if not identity_center.IAM_MIN_SIZE <= characters <= identity_center.IAM_MAX_SIZE:
+        if not aws_sp_urls.IAM_MIN_SIZE <= characters <= aws_sp_urls.IAM_MAX_SIZE:
             report.add("exceeds_iam_limit", "The metadata is {0} characters; IAM accepts 1,000 to 10,000,000.".format(
                 characters))
     report.upload = build_upload_document(
@@ -294,7 +283,7 @@ def _check_idp(descriptor, report: MetadataReport, *, target: str, warning_days:
     )
     if target == "identity_center":
         length = len(report.upload.decode("utf-8"))
-        if length > identity_center.IDENTITY_CENTER_LIMIT:
+        if length > aws_sp_urls.IDENTITY_CENTER_LIMIT:
             report.add("exceeds_identity_center_limit",
                        "Even minimised, the IdP metadata is {0} characters; Identity Center accepts at most "
                        "75,000. Remove unused signing certificates or NameID formats at the IdP.".format(length))
@@ -313,7 +302,7 @@ def _check_sp(descriptor, report: MetadataReport, *, target: str, warning_days: 
                                         "assertions in clear text.".format(service["location"]))
     if target != "identity_center":
         return
-    issuer = identity_center.parse_issuer(report.entity_id or "")
+    issuer = aws_sp_urls.parse_issuer(report.entity_id or "")
     if issuer is None:
         report.add("identity_center_issuer_unrecognized",
                    "The entityID {0!r} is not an IAM Identity Center issuer (https://<region>.signin.aws.amazon.com/"
@@ -321,7 +310,7 @@ def _check_sp(descriptor, report: MetadataReport, *, target: str, warning_days: 
                    "target: iam or generic.".format(report.entity_id))
     else:
         report.identity_center.update(issuer)
-    acs_urls = [url for url in (identity_center.classify_acs(s["location"]) for s in report.acs_services) if url]
+    acs_urls = [url for url in (aws_sp_urls.classify_acs(s["location"]) for s in report.acs_services) if url]
     report.identity_center["acs_urls"] = acs_urls
     if EMAIL_NAME_ID not in report.name_id_formats:
         report.add("name_id_email_missing", "The SP metadata does not ask for the emailAddress NameID format "
@@ -330,7 +319,7 @@ def _check_sp(descriptor, report: MetadataReport, *, target: str, warning_days: 
 
 def analyze_metadata(data: bytes, *, role: str = "idp", target: str = "identity_center", entity_id: str | None = None,
                      require_signature: bool = False, trusted_certificates=(), expiry_warning_days: int = 30,
-                     now: datetime | None = None, max_size: int = DEFAULT_MAX_SIZE) -> MetadataReport:
+                     now: datetime | None = None, max_size: int = ANALYSIS_MAX_SIZE) -> MetadataReport:
     """Analyze a metadata document; see the module docs of saml_metadata_info for every rule."""
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -373,15 +362,3 @@ def analyze_metadata(data: bytes, *, role: str = "idp", target: str = "identity_
     else:
         _check_sp(descriptor, report, target=target, warning_days=expiry_warning_days, now=moment, reader=reader)
     return report
-
-
-def metadata_certificates(data: bytes) -> list:
-    """Every readable certificate in a metadata document's KeyDescriptors (for compare_to)."""
-    root = parse_xml(data, max_size=DEFAULT_MAX_SIZE)
-    found = []
-    for node in root.iterfind(".//md:KeyDescriptor//ds:X509Certificate", _NS):
-        try:
-            found.append(certs.load_certificate(node.text or ""))
-        except SamlError:
-            continue
-    return found

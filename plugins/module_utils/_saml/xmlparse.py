@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import re
 import threading
-import traceback
 
 from .findings import SamlError, finding
 
 try:
     from lxml import etree
-except ImportError:  # pragma: no cover - reported by deps.missing_libraries()
+except ImportError:  # pragma: no cover - the module reports it through _deps.require()
     etree = None
-    LXML_IMPORT_ERROR: str | None = traceback.format_exc()
-else:
-    LXML_IMPORT_ERROR = None
 
 # '<!DOCTYPE' or '<!ENTITY' anywhere: no legitimate metadata contains either.
 _FORBIDDEN = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)

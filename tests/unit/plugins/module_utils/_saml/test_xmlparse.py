@@ -9,9 +9,9 @@ import tracemalloc
 
 import pytest
 
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.findings import SamlError
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.metadata import analyze_metadata
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.xmlparse import parse_xml
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.findings import SamlError
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.metadata import analyze_metadata
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.xmlparse import parse_xml
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">

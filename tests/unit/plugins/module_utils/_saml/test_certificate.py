@@ -8,13 +8,13 @@ import base64
 import pytest
 import saml_factory as factory  # tests/support, see conftest.py
 
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.certificate import (
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.certificate import (
     analyze_certificate,
     load_certificate,
     normalize_fingerprint,
 )
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.findings import SamlError
-from ansible_collections.idfed.aws_sso.plugins.module_utils.saml.metadata import metadata_certificates
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.findings import SamlError
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.references import reference_fingerprints
 
 
 def codes(report) -> set[str]:
@@ -114,8 +114,7 @@ def test_compare_to_metadata_pem_and_fingerprint():
     metadata = factory.idp_metadata(signing=[issued]).decode()
 
     def matches(compare_to):
-        return analyze_certificate(issued.pem, compare_to=compare_to,
-                                   metadata_certificates=metadata_certificates).matches_metadata
+        return analyze_certificate(issued.pem, compare_to=reference_fingerprints(compare_to, "compare_to")).matches_metadata
 
     assert matches(metadata) is True
     assert matches([other.pem, issued.fingerprint_sha256.lower()]) is True
@@ -125,6 +124,22 @@ def test_compare_to_metadata_pem_and_fingerprint():
 
 
 def test_compare_to_garbage_raises_a_named_error():
-    with pytest.raises(SamlError):
-        analyze_certificate(factory.make_certificate().pem, compare_to=["nonsense!"],
-                            metadata_certificates=metadata_certificates)
+    with pytest.raises(SamlError, match="compare_to item 2 is not"):
+        reference_fingerprints([factory.make_certificate().pem, "nonsense!"], "compare_to")
+
+
+def test_a_metadata_document_without_certificates_is_no_reference():
+    """An empty trust list would silently turn signature trust off: refuse it by name."""
+    empty = factory.sp_metadata_identity_center().decode()
+    with pytest.raises(SamlError, match="trusted_certificates item 1 .* no readable certificate"):
+        reference_fingerprints([empty], "trusted_certificates")
+
+
+def test_trusted_certificates_and_compare_to_read_references_alike():
+    """One rule for both options: a metadata document names its certificates in either."""
+    from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.signature import trust_anchors
+    issued = factory.make_certificate()
+    metadata = factory.idp_metadata(signing=[issued]).decode()
+    anchors = trust_anchors([metadata])
+    assert anchors.trusts(issued.fingerprint_sha256)
+    assert reference_fingerprints([metadata], "compare_to") == {issued.fingerprint_sha256}
