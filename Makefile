@@ -29,7 +29,7 @@ TARBALL := $(CURDIR)/build/dist/idfed-aws_sso-$(VERSION).tar.gz
 help:
 	@echo "make demo   validate a locally served IdP metadata URL and an Identity Center SP file"
 	@echo "make test   venv, sanity, units, integration, molecule, lint, docs, changelog, galaxy-importer"
-	@echo "make bench  parse/validate/signature speed and memory against pysaml2, python3-saml, xmlsec1"
+	@echo "make bench  speed and memory next to the peers (SECTION=metadata or startup: one section; none: all)"
 
 # Debian packages (xmlsec1 for pysaml2, shellcheck for sanity, ...): installed when missing.
 system-deps:
@@ -107,8 +107,9 @@ test: system-deps venv tree sanity units integration molecule lint docs-check ch
 demo: tree
 	VENV=$(VENV) scripts/demo.sh
 
+# One section (bench/README.md) with SECTION=name; the startup section builds its own copy of the tree.
 bench: system-deps venv
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench $(SECTION)
 
 clean:
 	rm -rf build tests/output .ansible

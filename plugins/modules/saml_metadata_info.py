@@ -123,7 +123,7 @@ notes:
     C(signature_unverifiable) (warning) signed, but no certificate to check the signature with;
     C(weak_signature_algorithm) signed with SHA-1 (a warning unless the signature is relied on through
     O(require_signature) or O(trusted_certificates));
-    C(metadata_expired) validUntil is in the past;
+    C(metadata_expired) a validUntil on the role, its entity or an enclosing EntitiesDescriptor is in the past;
     C(no_sso_service) no SingleSignOnService with the HTTP-POST or HTTP-Redirect binding;
     C(sso_not_https) a single sign-on location is not https (a warning for O(target=generic));
     C(exceeds_identity_center_limit) the upload document is over 75,000 characters;
@@ -309,7 +309,9 @@ signature:
       description: C(EntityDescriptor) or C(EntitiesDescriptor).
       type: str
 valid_until:
-  description: The earliest validUntil of the document and the entity, ISO 8601 UTC.
+  description:
+    - The earliest validUntil on the way from the document root to the checked role (each EntitiesDescriptor,
+      the EntityDescriptor and the IDPSSODescriptor or SPSSODescriptor), ISO 8601 UTC.
   returned: always
   type: str
 size:

@@ -1,33 +1,14 @@
 # -*- coding: utf-8 -*-
-"""Where the shared real-world corpus (../shared/corpus/saml) is, from any copy of the project tree."""
+"""pytest helpers over the shared corpus: one parameter per file, and a clean skip when it is absent.
+Finding the corpus is corpus_locator's job (no pytest there: the benchmark uses it too)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-
-def shared_corpus() -> Path | None:
-    """../shared/corpus/saml beside the project (or IDFED_SHARED_DIR), found from any copy of the tree."""
-    candidates = []
-    if os.environ.get("IDFED_SHARED_DIR"):
-        candidates.append(Path(os.environ["IDFED_SHARED_DIR"]))
-    candidates.extend(parent.parent / "shared" for parent in Path(__file__).resolve().parents)
-    for candidate in candidates:
-        if (candidate / "corpus" / "saml").is_dir():
-            return candidate / "corpus" / "saml"
-    return None
-
-
-CORPUS = shared_corpus()
-
-
-def corpus_files(kind: str) -> list[Path]:
-    if CORPUS is None:
-        return []
-    return sorted(path for path in (CORPUS / kind).iterdir() if path.is_file())
+from corpus_locator import corpus_files  # tests/support is on sys.path (conftest.py); re-exported for the tests
 
 
 def corpus_params(kind: str):

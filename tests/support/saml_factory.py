@@ -300,12 +300,16 @@ def idp_metadata(entity_id: str = "https://idp.example.test/saml", *, signing=No
                  name_id_formats=(EMAIL,), valid_until=None, padding_chars: int = 0,
                  extra_name_id_formats: int = 0, ws_fed_role: bool = False, entity_ref: str = "_idp",
                  signing_certs=None, encryption_certs=None, entity_attributes=False, id: str | None = None,
-                 target_size: int | None = None, cache_duration: str | None = None) -> bytes:
+                 target_size: int | None = None, cache_duration: str | None = None, role_valid_until=None,
+                 role_cache_duration: str | None = None, attribute_authority: bool = False) -> bytes:
     """IdP metadata: one md:EntityDescriptor (md/ds namespaces) with an IDPSSODescriptor.
 
     signing / signing_certs: Issued certificates with KeyDescriptor use="signing" (default one fresh RSA
     2048 certificate); encryption / encryption_certs: use="encryption"; unspecified: no use attribute.
     entity_ref / id: the root ID (what a signature refers to). valid_until: xs:dateTime string or datetime.
+    role_valid_until / role_cache_duration: the same on the IDPSSODescriptor, where ZITADEL puts them (and
+    none on the EntityDescriptor); attribute_authority: ZITADEL's AttributeAuthorityDescriptor after the IdP
+    role (a SOAP AttributeService, the signing keys, the role's validUntil and cacheDuration).
     ws_fed_role: a fed:SecurityTokenServiceType RoleDescriptor before the IdP role, as AD FS/Entra publish.
     entity_attributes: md:Extensions/mdattr:EntityAttributes (True for an entity category, or a dict
     name -> value(s)).
@@ -323,20 +327,30 @@ def idp_metadata(entity_id: str = "https://idp.example.test/saml", *, signing=No
     if target_size is not None:
         base = len(_idp_tree(entity_id, signing, encryption, unspecified, sso_bindings, sso_location, slo,
                              name_id_formats, valid_until, 1, extra_name_id_formats, ws_fed_role, entity_ref,
-                             entity_attributes, cache_duration))
+                             entity_attributes, cache_duration, (role_valid_until, role_cache_duration),
+                             attribute_authority))
         padding_chars = target_size - base + 1
         if padding_chars < 1:
             raise ValueError("target_size {0} is below the document's own size {1}".format(target_size, base - 1))
     data = _idp_tree(entity_id, signing, encryption, unspecified, sso_bindings, sso_location, slo, name_id_formats,
                      valid_until, padding_chars, extra_name_id_formats, ws_fed_role, entity_ref, entity_attributes,
-                     cache_duration)
+                     cache_duration, (role_valid_until, role_cache_duration), attribute_authority)
     assert target_size is None or len(data) == target_size, (len(data), target_size)
     return data
 
 
+def _role_validity(role, validity) -> None:
+    """validUntil / cacheDuration on a role descriptor; validity = (valid_until, cache_duration), each optional."""
+    valid_until, cache_duration = validity
+    if valid_until:
+        role.set("validUntil", _xs(valid_until))
+    if cache_duration:
+        role.set("cacheDuration", cache_duration)
+
+
 def _idp_tree(entity_id, signing, encryption, unspecified, sso_bindings, sso_location, slo, name_id_formats,
               valid_until, padding_chars, extra_name_id_formats, ws_fed_role, entity_ref, entity_attributes,
-              cache_duration) -> bytes:
+              cache_duration, role_validity=(None, None), attribute_authority=False) -> bytes:
     attrs = {"entityID": entity_id}
     if entity_ref:
         attrs["ID"] = entity_ref
@@ -366,6 +380,7 @@ def _idp_tree(entity_id, signing, encryption, unspecified, sso_bindings, sso_loc
                                      nsmap={"wsa": "http://www.w3.org/2005/08/addressing"})
         _el(reference, "http://www.w3.org/2005/08/addressing", "Address", sso_location.rsplit("/", 1)[0] + "/wsfed")
     role = _el(root, MD, "IDPSSODescriptor", protocolSupportEnumeration=PROTOCOL)
+    _role_validity(role, role_validity)
     for issued in signing:
         _key_descriptor(role, issued, "signing")
     for issued in unspecified:
@@ -380,6 +395,13 @@ def _idp_tree(entity_id, signing, encryption, unspecified, sso_bindings, sso_loc
         _el(role, MD, "NameIDFormat", "urn:example:nameid-format:padding-{0:06d}".format(index))
     for binding in sso_bindings:
         _el(role, MD, "SingleSignOnService", Binding=BINDINGS.get(binding, binding), Location=sso_location)
+    if attribute_authority:
+        authority = _el(root, MD, "AttributeAuthorityDescriptor", protocolSupportEnumeration=PROTOCOL)
+        _role_validity(authority, role_validity)
+        for issued in signing:
+            _key_descriptor(authority, issued, "signing")
+        _el(authority, MD, "AttributeService", Binding=BINDINGS["SOAP"], Location=sso_location + "/attribute")
+        _el(authority, MD, "NameIDFormat", PERSISTENT)
     if padding_chars:
         organization = _el(root, MD, "Organization")
         _el(organization, MD, "OrganizationName", "Example", **{XML_LANG: "en"})
@@ -390,19 +412,21 @@ def _idp_tree(entity_id, signing, encryption, unspecified, sso_bindings, sso_loc
 
 def sp_metadata_identity_center(region: str = "us-east-1", identity_store_id: str = "d-1234567890", *,
                                 tenant: str = DEFAULT_TENANT, acs_forms=("ipv4", "dual_stack", "legacy"),
-                                extra_regions=(), name_id_format: str = EMAIL) -> bytes:
+                                extra_regions=(), name_id_format: str = EMAIL, role_valid_until=None) -> bytes:
     """IAM Identity Center SP metadata as the console hands it out (../shared/notes/aws-identity-center.md).
 
     entityID https://<region>.signin.aws.amazon.com/platform/saml/<identity store id>; one HTTP-POST ACS per
     (region, form) for the home region then each of `extra_regions` (multi-Region instance); forms "ipv4"
     (<region>.signin.aws), "dual_stack" (<region>.sso.signin.aws), "legacy" (<region>.signin.aws.amazon.com).
     AuthnRequestsSigned="false", WantAssertionsSigned="true", NameIDFormat emailAddress, no KeyDescriptor.
+    role_valid_until: a validUntil on the SPSSODescriptor (xs:dateTime string or datetime).
     """
     root = etree.Element("{%s}EntityDescriptor" % MD, {
         "entityID": "https://{0}.signin.aws.amazon.com/platform/saml/{1}".format(region, identity_store_id)},
         nsmap={"md": MD})
     role = _el(root, MD, "SPSSODescriptor", AuthnRequestsSigned="false", WantAssertionsSigned="true",
                protocolSupportEnumeration=PROTOCOL)
+    _role_validity(role, (role_valid_until, None))
     _el(role, MD, "NameIDFormat", name_id_format)
     index = 0
     for acs_region in (region,) + tuple(extra_regions):

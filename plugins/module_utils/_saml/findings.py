@@ -36,7 +36,7 @@ CODES: dict[str, tuple[str, str]] = {
     "signature_invalid": (ERROR, "The metadata signature does not verify, is misplaced (wrapping) or is not from a trusted signer."),
     "signature_unverifiable": (WARNING, "The metadata is signed but no certificate is available to check it."),
     "weak_signature_algorithm": (ERROR, "The metadata is signed with SHA-1 (a warning when the signature is not relied on)."),
-    "metadata_expired": (ERROR, "The validUntil date of the metadata is in the past."),
+    "metadata_expired": (ERROR, "A validUntil on the role, its entity or an enclosing EntitiesDescriptor is in the past."),
     "no_sso_service": (ERROR, "The IdP has no SingleSignOnService with the HTTP-POST or HTTP-Redirect binding."),
     "sso_not_https": (ERROR, "A SingleSignOnService location is not an https:// URL."),
     "exceeds_identity_center_limit": (ERROR, "The upload document is over the 75,000-character limit of Identity Center."),

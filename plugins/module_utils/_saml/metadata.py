@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 from . import certificate as certs
 from . import aws_sp_urls
-from .constants import (ANALYSIS_MAX_SIZE, BROWSER_SSO_BINDINGS, DS_X509_CERTIFICATE, EMAIL_NAME_ID, MD,
+from .constants import (ANALYSIS_MAX_SIZE, BROWSER_SSO_BINDINGS, DS_X509_CERTIFICATE, EMAIL_NAME_ID, HTTP_POST, MD,
                         MD_ENTITIES, MD_ENTITY, MD_IDP_ROLE, MD_KEY_DESCRIPTOR, MD_NAME_ID_FORMAT, MD_SP_ROLE,
                         SAML2_PROTOCOL)
 from .findings import ERROR, WARNING, Finding, SamlError, finding
@@ -26,6 +26,8 @@ from .xmlparse import etree, parse_xml
 
 ROLE_TAGS = {"idp": MD_IDP_ROLE, "sp": MD_SP_ROLE}
 TARGETS = ("identity_center", "iam", "generic")
+# urn:oasis:names:tc:SAML:2.0:bindings: - messages name these bindings by what follows (HTTP-POST, ...).
+_SAML2_BINDINGS = HTTP_POST.rpartition(":")[0] + ":"
 _DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 
 
@@ -145,6 +147,11 @@ def _role_descriptor(entity, role_tag: str):
     return descriptors[0] if descriptors else None
 
 
+def _binding_name(binding: str) -> str:
+    """HTTP-POST, HTTP-Redirect, ... for the SAML 2.0 bindings; any other binding URI in full."""
+    return binding[len(_SAML2_BINDINGS):] if binding.startswith(_SAML2_BINDINGS) else binding or "no binding"
+
+
 def _services(descriptor, tag: str) -> list[dict]:
     services = []
     for node in descriptor.iterchildren("{%s}%s" % (MD, tag)):
@@ -158,23 +165,36 @@ def _services(descriptor, tag: str) -> list[dict]:
     return services
 
 
-def _check_validity_window(root, entity, report: MetadataReport, now: datetime) -> None:
-    earliest = None
-    for element in {id(root): root, id(entity): entity}.values():
+def _element_label(element) -> str:
+    """An element as a message names it: its tag, and the entityID or Name that tells it apart."""
+    name = element.get("entityID") or element.get("Name")
+    tag = etree.QName(element).localname
+    return "the {0} {1!r}".format(tag, name) if name else "the " + tag
+
+
+def _check_validity_window(leaf, report: MetadataReport, now: datetime) -> None:
+    """The earliest validUntil from `leaf` (the chosen role, else the entity) up to the root: SAML metadata
+    allows one on every role descriptor, EntityDescriptor and (nested) EntitiesDescriptor, and each bounds
+    what it contains (saml-metadata-2.0-os 2.3.1, 2.3.2, 2.4.1). ZITADEL sets it on the role only."""
+    earliest, carrier = None, None
+    element = leaf
+    while element is not None:  # a handful of ancestors: no tree walk on the hot path
         raw = element.get("validUntil")
-        if raw is None:
-            continue
-        moment = _parse_datetime(raw)
-        if moment is None:
-            report.add("xml_malformed", "validUntil {0!r} is not a valid xs:dateTime (for example "
-                                        "2030-01-31T12:00:00Z); fix the IdP's metadata publisher.".format(raw))
-            continue
-        earliest = moment if earliest is None or moment < earliest else earliest
-    if earliest is not None:
-        report.valid_until = certs.iso(earliest)
-        if earliest < now:
-            report.add("metadata_expired", "The metadata was valid until {0}; fetch a fresh copy from the IdP "
-                                           "(or ask its operator to republish it).".format(report.valid_until))
+        moment = None if raw is None else _parse_datetime(raw)
+        if raw is not None and moment is None:
+            report.add("xml_malformed", "The validUntil {0!r} of {1} is not a valid xs:dateTime (for example "
+                                        "2030-01-31T12:00:00Z); fix the IdP's metadata publisher.".format(
+                                            raw, _element_label(element)))
+        elif moment is not None and (earliest is None or moment < earliest):
+            earliest, carrier = moment, element
+        element = element.getparent()
+    if earliest is None:
+        return
+    report.valid_until = certs.iso(earliest)
+    if earliest < now:
+        report.add("metadata_expired", "The metadata was valid until {0} (the validUntil of {1}); fetch a fresh "
+                                       "copy from the IdP (or ask its operator to republish it).".format(
+                                           report.valid_until, _element_label(carrier)))
 
 
 @dataclass
@@ -262,7 +282,9 @@ def _check_idp(descriptor, report: MetadataReport, *, target: str, warning_days:
                                          ", ".join(s["binding"] for s in report.sso_services) or "none"))
     for service in usable:
         if not service["location"].startswith("https://"):
-            report.add("sso_not_https", "The SingleSignOnService {0} is not https://.".format(service["location"]),
+            report.add("sso_not_https", "The {0} SingleSignOnService {1} is not https://; browsers would carry the "
+                                        "SAML exchange in clear text.".format(_binding_name(service["binding"]),
+                                                                              service["location"]),
                        ERROR if target != "generic" else WARNING)
     if target == "identity_center" and EMAIL_NAME_ID not in report.name_id_formats:
         report.add("name_id_email_missing", "The IdP does not advertise the emailAddress NameID format; Identity "
@@ -298,8 +320,9 @@ def _check_sp(descriptor, report: MetadataReport, *, target: str, warning_days: 
         report.add("no_acs_service", "The SP has no AssertionConsumerService.")
     for service in report.acs_services:
         if not service["location"].startswith("https://"):
-            report.add("acs_not_https", "The AssertionConsumerService {0} is not https://; the IdP would post "
-                                        "assertions in clear text.".format(service["location"]))
+            report.add("acs_not_https", "The {0} AssertionConsumerService {1} is not https://; the IdP would send "
+                                        "assertions in clear text.".format(_binding_name(service["binding"]),
+                                                                           service["location"]))
     if target != "identity_center":
         return
     issuer = aws_sp_urls.parse_issuer(report.entity_id or "")
@@ -343,12 +366,12 @@ def analyze_metadata(data: bytes, *, role: str = "idp", target: str = "identity_
     report.entity_id = entity.get("entityID")
     if not report.entity_id:
         report.add("not_metadata", "The EntityDescriptor has no entityID attribute.")
-    _check_validity_window(root, entity, report, moment)
+    descriptor = _role_descriptor(entity, role_tag)
+    _check_validity_window(entity if descriptor is None else descriptor, report, moment)
     reader = certs.CertificateReader()
     report.signature = check_signature(root, entity, document=data, require=require_signature, anchors=anchors,
                                        reader=reader)
     report.findings.extend(report.signature.findings)
-    descriptor = _role_descriptor(entity, role_tag)
     if descriptor is None:
         report.add("no_{0}_role".format(role), "The entity {0!r} has no {1}{2}.".format(
             report.entity_id, etree.QName(role_tag).localname,

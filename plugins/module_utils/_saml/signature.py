@@ -237,6 +237,18 @@ def _verify(document: bytes, cert) -> None:
         signxml.XMLVerifier().verify(document, x509_cert=cert, id_attribute="ID", expect_config=config)
 
 
+def _failure_reason(exc: Exception) -> str:
+    """Why signxml refused, in words. A bad signature value reaches signxml as cryptography's InvalidSignature,
+    which has no text, so signxml's own message ends in an empty 'Signature verification failed: '."""
+    from signxml.exceptions import InvalidDigest  # pylint: disable=import-outside-toplevel  # loaded by _verify
+
+    if isinstance(exc, InvalidDigest):
+        return "the signed content does not match its digest"
+    if isinstance(exc.__context__, InvalidSignature) and not str(exc.__context__):
+        return "the signature value does not match the signed content"
+    return str(exc).strip().rstrip(":").strip() or type(exc).__name__
+
+
 def check_signature(root, entity, *, document: bytes, require: bool, anchors: TrustAnchors,
                     reader: CertificateReader | None = None) -> SignatureReport:
     """Judge the signature(s) that cover `entity` (the selected EntityDescriptor) in the tree `root`.
@@ -312,7 +324,7 @@ def check_signature(root, entity, *, document: bytes, require: bool, anchors: Tr
         try:
             _verify(signed_bytes, cert)
         except (_signxml()[1], ValueError, etree.LxmlError) as exc:
-            last_error = str(exc) or type(exc).__name__
+            last_error = _failure_reason(exc)
             continue
         report.valid = True
         report.trusted = anchors.given

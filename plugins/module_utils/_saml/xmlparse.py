@@ -84,6 +84,10 @@ def _find_forbidden(data: bytes) -> str | None:
 
 
 _LOCAL = threading.local()
+# lxml ends its messages with the position ("..., line 3, column 5"); the message says it in its own words.
+_POSITION = re.compile(r",\s*line \d+, column \d+$")
+_MALFORMED_FIX = ("Check that the URL or file holds the metadata XML itself, not an HTML login or error page, "
+                  "JSON or a certificate, and that the download was not cut short; fetch it again from the IdP.")
 
 
 def _parser() -> "etree.XMLParser":
@@ -102,6 +106,14 @@ def _parser() -> "etree.XMLParser":
     return parser
 
 
+def _syntax_message(exc: "etree.XMLSyntaxError") -> str:
+    """lxml's reason without its '(<string>, line 1)' suffix, the position in words, and the fix."""
+    reason = _POSITION.sub("", (exc.msg or "").strip()) or "a syntax error"
+    line, column = exc.position or (0, 0)
+    where = " at line {0}, column {1}".format(line, column) if line else ""
+    return "The document is not well-formed XML{0}: {1}. {2}".format(where, reason, _MALFORMED_FIX)
+
+
 def parse_xml(data: bytes, *, max_size: int) -> "etree._Element":
     """Parse untrusted XML safely or raise SamlError with xml_malformed/xml_forbidden_construct/too_large."""
     if len(data) > max_size:
@@ -117,7 +129,7 @@ def parse_xml(data: bytes, *, max_size: int) -> "etree._Element":
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        raise SamlError(finding("xml_malformed", "The document is not well-formed XML: {0}.".format(exc))) from None
+        raise SamlError(finding("xml_malformed", _syntax_message(exc))) from None
     except ValueError as exc:  # e.g. an encoding declaration lxml cannot use
         raise SamlError(finding("xml_malformed", "The document cannot be read as XML: {0}.".format(exc))) from None
     # Defence in depth: the scan above should have caught these already.

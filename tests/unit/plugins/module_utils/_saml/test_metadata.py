@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import saml_factory as factory  # tests/support, see conftest.py
 from lxml import etree
 
-from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.metadata import analyze_metadata
+from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.metadata import _parse_datetime, analyze_metadata
+from saml_corpus import corpus_file  # tests/support, see conftest.py
 
 MD = {"md": factory.MD, "ds": factory.DS}
 CURRENT = factory.make_certificate(subject_cn="current signer")
@@ -129,6 +132,87 @@ def test_expired_and_current_valid_until():
     fresh = analyze_metadata(factory.idp_metadata(valid_until=factory.xs_datetime(10)))
     assert fresh.valid and fresh.valid_until.endswith("Z")
     assert "xml_malformed" in codes(analyze_metadata(factory.idp_metadata(valid_until="next tuesday")))
+
+
+def messages(report, code: str) -> list[str]:
+    return [item.message for item in report.findings if item.code == code]
+
+
+def test_valid_until_on_the_idp_role_as_zitadel_publishes_it():
+    expired = analyze_metadata(factory.idp_metadata(role_valid_until=factory.utc(-1), role_cache_duration="PT5M",
+                                                    attribute_authority=True))
+    [message] = messages(expired, "metadata_expired")
+    assert "IDPSSODescriptor" in message and not expired.valid
+    fresh = analyze_metadata(factory.idp_metadata(role_valid_until=factory.utc(10), attribute_authority=True))
+    assert fresh.valid and fresh.findings == [] and fresh.valid_until.endswith("Z")
+
+
+def test_valid_until_on_the_sp_role():
+    expired = analyze_metadata(factory.sp_metadata_identity_center(role_valid_until=factory.utc(-1)), role="sp")
+    assert "SPSSODescriptor" in messages(expired, "metadata_expired")[0]
+    assert analyze_metadata(factory.sp_metadata_identity_center(role_valid_until=factory.utc(10)), role="sp").valid
+
+
+def test_valid_until_off_the_path_to_the_role_does_not_count():
+    """An expired AttributeAuthorityDescriptor says nothing about the IDPSSODescriptor next to it."""
+    root = etree.fromstring(factory.idp_metadata(role_valid_until=factory.utc(10), attribute_authority=True))
+    root.find("md:AttributeAuthorityDescriptor", MD).set("validUntil", factory.xs_datetime(-1))
+    report = analyze_metadata(etree.tostring(root))
+    assert report.valid and "metadata_expired" not in codes(report)
+
+
+def test_earliest_valid_until_on_the_path_wins_and_is_named():
+    later, earlier = factory.utc(20), factory.utc(5)
+    report = analyze_metadata(factory.idp_metadata(valid_until=later, role_valid_until=earlier))
+    assert report.valid_until == earlier.strftime("%Y-%m-%dT%H:%M:%SZ")
+    expired = analyze_metadata(factory.idp_metadata(valid_until=factory.utc(-2), role_valid_until=factory.utc(-1)))
+    [message] = messages(expired, "metadata_expired")
+    assert "EntityDescriptor 'https://idp.example.test/saml'" in message and "IDPSSODescriptor" not in message
+
+
+def test_malformed_valid_until_on_the_role_is_named():
+    report = analyze_metadata(factory.idp_metadata(role_valid_until="next tuesday"))
+    [message] = messages(report, "xml_malformed")
+    assert "next tuesday" in message and "IDPSSODescriptor" in message
+
+
+def test_valid_until_of_a_nested_aggregate():
+    """The earliest validUntil of any EntitiesDescriptor around the entity bounds it, however deep."""
+    inner = factory.entities_aggregate([factory.idp_metadata(entity_ref="_a")], name="urn:example:inner",
+                                       aggregate_id="_inner", valid_until=factory.utc(-1))
+    outer = factory.entities_aggregate([inner, factory.sp_metadata_identity_center()], name="urn:example:outer",
+                                       valid_until=factory.utc(30))
+    report = analyze_metadata(outer)
+    [message] = messages(report, "metadata_expired")
+    assert "EntitiesDescriptor 'urn:example:inner'" in message
+    assert analyze_metadata(outer, role="sp").valid, "the SP is outside the expired inner aggregate"
+
+
+def test_zitadel_metadata_from_the_corpus():
+    """A real ZITADEL document: validUntil on the IDPSSODescriptor only; skipped when the corpus lacks one."""
+    data = corpus_file("idp", "zitadel").read_bytes()
+    role = etree.fromstring(data).find(".//md:IDPSSODescriptor", MD)
+    if role.get("validUntil") is None:
+        pytest.skip("this ZITADEL copy has no validUntil on its IDPSSODescriptor")
+    deadline = _parse_datetime(role.get("validUntil"))
+    before = analyze_metadata(data, target="generic", now=deadline - timedelta(seconds=1))
+    after = analyze_metadata(data, target="generic", now=deadline + timedelta(seconds=1))
+    assert "metadata_expired" not in codes(before)
+    assert "IDPSSODescriptor" in messages(after, "metadata_expired")[0]
+
+
+def test_one_url_under_two_bindings_gives_two_distinct_findings():
+    idp = analyze_metadata(factory.idp_metadata(sso_location="http://idp.example.test/sso"))
+    sso = messages(idp, "sso_not_https")
+    assert len(sso) == 2 and "HTTP-POST" in sso[0] and "HTTP-Redirect" in sso[1]
+    root = etree.fromstring(factory.sp_metadata_identity_center(acs_forms=("ipv4",)))
+    acs = root.find(".//md:AssertionConsumerService", MD)
+    acs.set("Location", acs.get("Location").replace("https://", "http://"))
+    twin = etree.SubElement(acs.getparent(), acs.tag, acs.attrib)
+    twin.set("Binding", factory.BINDINGS["HTTP-Redirect"])
+    twin.set("index", "1")
+    both = messages(analyze_metadata(etree.tostring(root), role="sp"), "acs_not_https")
+    assert len(both) == 2 and "HTTP-POST" in both[0] and "HTTP-Redirect" in both[1]
 
 
 def test_entity_selection_in_an_aggregate():

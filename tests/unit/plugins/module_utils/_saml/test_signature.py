@@ -44,6 +44,28 @@ def test_untrusted_signer_is_invalid():
     assert SIGNER.fingerprint_sha256 in next(item.message for item in report.findings if item.code == "signature_invalid")
 
 
+def _invalid_messages(report) -> list[str]:
+    return [item.message for item in report.findings if item.code == "signature_invalid"]
+
+
+@pytest.mark.parametrize("case,reason", [
+    ("embedded_certificate_of_another_key", "the signature value does not match the signed content"),
+    ("untrusted_signer", "the signature value does not match the signed content"),
+    ("changed_after_signing", "the signed content does not match its digest"),
+])
+def test_a_failed_signature_says_why(case, reason):
+    """cryptography's InvalidSignature has no text: signxml's 'Signature verification failed: ' must not
+    reach the user as an empty reason."""
+    document, anchors = {
+        "embedded_certificate_of_another_key": (factory.sign(UNSIGNED, SIGNER.key, OTHER.cert), ()),
+        "untrusted_signer": (SIGNED, [OTHER.pem]),
+        "changed_after_signing": (factory.tamper(SIGNED), ()),
+    }[case]
+    [message] = _invalid_messages(analyze_metadata(document, trusted_certificates=anchors))
+    assert reason in message, message
+    assert "()" not in message and ": )" not in message and ": ." not in message
+
+
 @needs_xmlsec1
 def test_tampered_signature_fails_here_and_in_xmlsec1():
     tampered = factory.tamper(SIGNED)

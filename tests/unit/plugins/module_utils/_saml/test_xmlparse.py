@@ -89,6 +89,20 @@ def test_malformed_documents(data, code):
     assert caught.value.finding.code == code
 
 
+@pytest.mark.parametrize("data,where", [
+    (b"hello, not XML", "line 1, column 1"),
+    (b'{"metadata": "json"}', "line 1, column 1"),
+    (b"<a>\n<b>\n</a>", "line 3, column 5"),
+])
+def test_malformed_message_gives_the_position_in_words_and_the_fix(data, where):
+    with pytest.raises(SamlError) as caught:
+        parse_xml(data, max_size=1000)
+    message = caught.value.finding.message
+    assert "<string>" not in message and "at " + where in message
+    assert message.count(where) == 1, "lxml's own ', line N, column M' suffix is dropped"
+    assert "fetch" in message.lower()
+
+
 def test_xinclude_is_never_processed(no_io):
     root = parse_xml(b'<r xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="/etc/passwd" parse="text"/></r>',
                      max_size=1000)
