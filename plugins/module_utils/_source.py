@@ -8,7 +8,10 @@ The url/path/content options of the *_info modules and reading the document they
 
 from __future__ import annotations
 
+from ansible.module_utils.basic import AnsibleModule
+
 from . import _deps
+from ._http.redact import url_secrets
 from ._saml.constants import DEFAULT_MAX_SIZE
 
 SOURCE_ARGUMENT_SPEC = dict(
@@ -25,19 +28,33 @@ SOURCE_ARGUMENT_SPEC = dict(
 SOURCE_OPTIONS = ("url", "path", "content")
 
 
+class SourceModule(AnsibleModule):
+    """AnsibleModule that knows the secrets of a `url` before it logs its invocation.
+
+    AnsibleModule writes "Invoked with url=..." to the target's journal/syslog from its constructor, masking only
+    no_log values: a token in the URL's query must be one by then, or it lands in the log on every run.
+    """
+
+    def _log_invocation(self) -> None:
+        if self.params.get("url"):
+            # Ansible masks no_log values everywhere in the result too, including the invocation shown with -v.
+            self.no_log_values.update(url_secrets(self.params["url"]))
+        super()._log_invocation()
+
+
 def _fetch(module) -> tuple[bytes, str]:
     params = module.params
     # Imported here: requests costs about 100 ms of start-up, and only a URL source needs it.
     _deps.require(module, "requests")
     from ._http.fetch import HttpError, fetch  # pylint: disable=import-outside-toplevel
-    from ._http.redact import redact_url, url_secrets  # pylint: disable=import-outside-toplevel
+    from ._http.redact import redact_url  # pylint: disable=import-outside-toplevel
 
-    # Ansible masks no_log values everywhere in the result, including the invocation shown with -v.
-    module.no_log_values.update(url_secrets(params["url"]))
     try:
+        # Retries go to the target's log (journal/syslog, secrets masked by Ansible too) at -vvv and with debug.
         result = fetch(params["url"], timeout=params["timeout"], validate_certs=params["validate_certs"],
                        ca_path=params["ca_path"], allow_http=params["allow_http"], max_size=params["max_size"],
-                       max_redirects=params["max_redirects"])
+                       max_redirects=params["max_redirects"],
+                       log=module.log if module._verbosity >= 3 else module.debug)
     except HttpError as exc:
         module.fail_json(msg="{0} Check the URL, and that the IdP application exists and publishes it.".format(exc)
                          if exc.status else str(exc), url=redact_url(params["url"]))

@@ -145,16 +145,29 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.idfed.aws_sso.plugins.module_utils import _deps
 from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.certificate import analyze_certificate
 from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.findings import SamlError, finding
-from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.references import reference_fingerprints
-from ansible_collections.idfed.aws_sso.plugins.module_utils._source import SOURCE_ARGUMENT_SPEC, SOURCE_OPTIONS, read_source
+from ansible_collections.idfed.aws_sso.plugins.module_utils._source import SOURCE_ARGUMENT_SPEC, SOURCE_OPTIONS, SourceModule, read_source
 from ansible_collections.idfed.aws_sso.plugins.module_utils._strict import fail_on_errors
 
 # lxml reads a metadata document given to compare_to; requests is imported only for a url.
 LIBRARIES = ("cryptography", "lxml", "requests")
 
 
+def read_compare_to(module: AnsibleModule, compare_to) -> set[str] | None:
+    if compare_to is None:
+        return None
+    if not isinstance(compare_to, (str, list)):
+        module.fail_json(msg="compare_to must be a metadata XML string or a list of certificates/fingerprints.")
+    # Imported here: only compare_to may hold a metadata document, the one thing this module needs lxml for.
+    _deps.require(module, "lxml")
+    from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.references import reference_fingerprints  # pylint: disable=import-outside-toplevel
+    try:
+        return reference_fingerprints(compare_to, "compare_to")
+    except SamlError as exc:
+        module.fail_json(msg=exc.finding.message)
+
+
 def main() -> None:
-    module = AnsibleModule(
+    module = SourceModule(
         argument_spec=dict(
             expiry_warning_days=dict(type="int", default=30),
             strict=dict(type="bool", default=True),
@@ -165,15 +178,9 @@ def main() -> None:
         required_one_of=[SOURCE_OPTIONS],
         supports_check_mode=True,
     )
-    _deps.require(module, "cryptography", "lxml")
+    _deps.require(module, "cryptography")
     params = module.params
-    compare_to = params["compare_to"]
-    if compare_to is not None and not isinstance(compare_to, (str, list)):
-        module.fail_json(msg="compare_to must be a metadata XML string or a list of certificates/fingerprints.")
-    try:
-        compare_fingerprints = None if compare_to is None else reference_fingerprints(compare_to, "compare_to")
-    except SamlError as exc:
-        module.fail_json(msg=exc.finding.message)
+    compare_fingerprints = read_compare_to(module, params["compare_to"])
     data, origin = read_source(module)
     if len(data) > params["max_size"]:
         report_facts = dict(certificate={}, valid=False, findings=[finding(

@@ -362,7 +362,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.idfed.aws_sso.plugins.module_utils import _deps
 from ansible_collections.idfed.aws_sso.plugins.module_utils._saml.metadata import analyze_metadata
-from ansible_collections.idfed.aws_sso.plugins.module_utils._source import SOURCE_ARGUMENT_SPEC, SOURCE_OPTIONS, read_source
+from ansible_collections.idfed.aws_sso.plugins.module_utils._source import SOURCE_ARGUMENT_SPEC, SOURCE_OPTIONS, SourceModule, read_source
 from ansible_collections.idfed.aws_sso.plugins.module_utils._strict import fail_on_errors
 
 # requests is imported only for a url, signxml only for a signature outside the fast verifier's profile.
@@ -424,7 +424,7 @@ def main() -> None:
         dest=dict(type="path"),
         **SOURCE_ARGUMENT_SPEC,
     )
-    module = AnsibleModule(
+    module = SourceModule(
         argument_spec=argument_spec,
         mutually_exclusive=[SOURCE_OPTIONS],
         required_one_of=[SOURCE_OPTIONS],

@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-import ssl
 import sys
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,92 +13,67 @@ from ansible_collections.idfed.aws_sso.plugins.module_utils._http.fetch import H
 from ansible_collections.idfed.aws_sso.plugins.module_utils._http.redact import redact_url, url_secrets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "support"))
-import saml_factory as factory  # noqa: E402  pylint: disable=wrong-import-position
+from test_server import Reply, TestServer  # noqa: E402  pylint: disable=wrong-import-position
 
 
-class Handler(BaseHTTPRequestHandler):
-    hits: dict = {}
-
-    def log_message(self, *_args):  # keep pytest output clean
-        pass
-
-    def _send(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
-        self.send_response(status)
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        if "Content-Length" not in (headers or {}) and "Transfer-Encoding" not in (headers or {}):
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self):  # noqa: N802 (http.server API)
-        Handler.hits[self.path] = Handler.hits.get(self.path, 0) + 1
-        path = self.path
-        if path == "/ok":
-            self._send(200, b"<ok/>")
-        elif path == "/missing":
-            self._send(404, b"nope")
-        elif path == "/loop":
-            self._send(302, headers={"Location": "/loop"})
-        elif path == "/hop":
-            self._send(301, headers={"Location": "/ok"})
-        elif path == "/downgrade":
-            self._send(302, headers={"Location": "http://127.0.0.1:1/ok"})
-        elif path == "/declared-big":
-            self._send(200, b"x" * 2000)
-        elif path == "/streamed-big":
-            self.send_response(200)
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            for _chunk in range(40):
-                self.wfile.write(b"64\r\n" + b"y" * 100 + b"\r\n")
-            self.wfile.write(b"0\r\n\r\n")
-        elif path == "/slow":
-            time.sleep(3)
-            self._send(200, b"late")
-        elif path == "/throttled":
-            if Handler.hits[path] == 1:
-                self._send(429, b"slow down", {"Retry-After": "0"})
-            else:
-                self._send(200, b"<after-retry/>")
-        elif path == "/bad-location":
-            self._send(302, headers={"Location": "https://127.0.0.1:99999/x"})
-        elif path == "/bracket-location":
-            self._send(302, headers={"Location": "https://[::1/x"})
-        elif path == "/unavailable":
-            self._send(503, b"down", {"Retry-After": "0"})
-        else:
-            self._send(500, b"?")
+def _streamed_big(_request) -> Reply:
+    return Reply(200, (b"y" * 100 for _chunk in range(40)), content_type="text/plain")  # chunked
 
 
-def _serve(context: ssl.SSLContext | None = None):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    if context is not None:
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return server
+class Documents(TestServer):
+    """The fetch scenarios; /throttled answers 429 once per server."""
+
+    def setup_routes(self) -> None:
+        self._throttled = threading.Event()
+        routes = {
+            "/ok": lambda request: Reply.text(b"<ok/>"),
+            "/missing": lambda request: Reply.text(b"nope", 404),
+            "/loop": lambda request: self._redirect(302, "/loop"),
+            "/hop": lambda request: self._redirect(301, "/ok"),
+            "/downgrade": lambda request: self._redirect(302, "http://127.0.0.1:1/ok"),
+            "/declared-big": lambda request: Reply.text(b"x" * 2000),
+            "/streamed-big": _streamed_big,
+            "/slow": lambda request: self.pause(3) or Reply.text(b"late"),
+            "/throttled": self._throttle,
+            "/bad-location": lambda request: self._redirect(302, "https://127.0.0.1:99999/x"),
+            "/bracket-location": lambda request: self._redirect(302, "https://[::1/x"),
+            "/unavailable": lambda request: Reply.text(b"down", 503, headers={"Retry-After": "0"}),
+        }
+        for path, handler in routes.items():
+            self.add_route("GET", path, handler)
+
+    def not_found(self, request) -> Reply:
+        return Reply.text(b"?", 500)
+
+    def _throttle(self, _request) -> Reply:
+        if self._throttled.is_set():
+            return Reply.text(b"<after-retry/>")
+        self._throttled.set()
+        return Reply.text(b"slow down", 429, headers={"Retry-After": "0"})
+
+    @staticmethod
+    def _redirect(status: int, location: str) -> Reply:
+        return Reply(status, b"", {"Location": location})
 
 
 @pytest.fixture(scope="module")
-def plain():
-    server = _serve()
-    yield "http://127.0.0.1:{0}".format(server.server_address[1])
-    server.shutdown()
+def documents():
+    with Documents(http_port=0) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
-def tls(tmp_path_factory):
-    ca = factory.make_ca()
-    pair = factory.make_tls_pair(ca)
-    folder = tmp_path_factory.mktemp("tls")
-    (folder / "server.pem").write_text(pair.pem + pair.key_pem)
-    (folder / "ca.pem").write_text(ca.pem)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(folder / "server.pem"))
-    server = _serve(context)
-    yield "https://127.0.0.1:{0}".format(server.server_address[1]), str(folder / "ca.pem")
-    server.shutdown()
+def plain(documents):
+    return documents.http_url
+
+
+@pytest.fixture(scope="module")
+def tls(documents):
+    return documents.url, documents.ca_path
+
+
+def _hits(server: TestServer, path: str) -> int:
+    return len(server.requests("GET", path))
 
 
 def test_tls_with_private_ca(tls):
@@ -164,17 +136,25 @@ def test_timeout_is_named(plain):
         fetch(plain + "/slow", allow_http=True, timeout=1)
 
 
-def test_retry_after_is_honoured(plain):
-    Handler.hits.pop("/throttled", None)
-    assert fetch(plain + "/throttled", allow_http=True, timeout=5).body == b"<after-retry/>"
-    assert Handler.hits["/throttled"] == 2
+def test_retry_after_is_honoured(documents, plain):
+    lines: list[str] = []
+    assert fetch(plain + "/throttled?token=hunter5", allow_http=True, timeout=5, log=lines.append).body == \
+        b"<after-retry/>"
+    assert _hits(documents, "/throttled") == 2
+    assert lines == ["Retry 1/2 of GET {0}/throttled?token=*** in 0.0 s (as Retry-After asks) after HTTP 429.".format(
+        plain)]
 
 
-def test_retries_give_up_with_the_status(plain):
-    Handler.hits.pop("/unavailable", None)
+def test_retries_give_up_with_the_status(documents, plain):
+    before = _hits(documents, "/unavailable")
     with pytest.raises(HttpError, match="HTTP 503"):
         fetch(plain + "/unavailable", allow_http=True, timeout=5, retries=2)
-    assert Handler.hits["/unavailable"] == 3
+    assert _hits(documents, "/unavailable") - before == 3
+
+
+def test_a_dropped_connection_is_retried(documents, plain):
+    documents.drop(path="/ok")
+    assert fetch(plain + "/ok", allow_http=True, timeout=5, sleep=lambda _seconds: None).body == b"<ok/>"
 
 
 def test_connection_refused_is_named():
