@@ -21,7 +21,7 @@ from moto.core.utils import camelcase_to_underscores
 from moto.identitystore.responses import IdentityStoreResponse
 from moto.ssoadmin.responses import SSOAdminResponse
 
-from . import control, identitystore, ssoadmin
+from . import control, iam, identitystore, ssoadmin
 from .core import AwsError, Context, Handler, Settings, error_from_body
 from .faults import FaultInjector, RequestLog
 from .protocol import JSON_CONTENT_TYPE, AwsRequest, Response, error_code, error_response, identify, json_response, replace_body, replace_region
@@ -83,6 +83,8 @@ class PluginApp:
         return response
 
     def _dispatch(self, request: AwsRequest, environ: dict[str, Any]) -> Response:
+        if request.service == "iam" and request.operation in iam.HANDLERS:
+            return iam.serve(request)  # SAML providers: query protocol, not the JSON extensions below
         extension = EXTENSIONS.get(request.service)
         if extension is None:
             return self._moto(environ)

@@ -21,6 +21,8 @@ Added or fixed (botocore's identitystore model and API reference unless said oth
 - DeleteUser / DeleteGroup of an unknown id: ResourceNotFoundException; deleting removes the memberships.
 - ListUsers / ListGroups: the deprecated Filters work on UserName / DisplayName only; another attribute
   path is refused (ValidationException) instead of moto's silent "return everything".
+- ListGroupMemberships of an unknown group and DeleteGroupMembership of an unknown membership:
+  ResourceNotFoundException (ResourceType GROUP, GROUP_MEMBERSHIP) where moto answers an empty list or success.
 """
 
 from __future__ import annotations
@@ -429,3 +431,22 @@ def create_group_membership(ctx: Context) -> dict[str, Any]:
     with moto_errors():
         membership_id, store_id = backend.create_group_membership(params["IdentityStoreId"], params["GroupId"], params["MemberId"])
     return {"IdentityStoreId": store_id, "MembershipId": membership_id, "MembershipArn": _arn("membership", membership_id)}
+
+
+@handles("ListGroupMemberships")
+def list_group_memberships(ctx: Context) -> dict[str, Any]:
+    """An unknown group is ResourceNotFoundException (moto lists nothing); items carry their MembershipArn."""
+    backend = _backend(ctx)
+    group, store = _group(backend, ctx), _store(backend, ctx.params["IdentityStoreId"])
+    members = [item for item in store.group_memberships.values() if item["GroupId"] == group.GroupId]
+    items = [dict(item, MembershipArn=_arn("membership", item["MembershipId"])) for item in members]
+    return paginate(items, ctx, "GroupMemberships")
+
+
+@handles("DeleteGroupMembership")
+def delete_group_membership(ctx: Context) -> dict[str, Any]:
+    """An unknown membership is ResourceNotFoundException (moto answers success)."""
+    store = _store(_backend(ctx), ctx.params["IdentityStoreId"])
+    if store.group_memberships.pop(ctx.params["MembershipId"], None) is None:
+        raise _not_found("GROUP_MEMBERSHIP", ctx.params["MembershipId"])
+    return {}

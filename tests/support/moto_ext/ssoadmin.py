@@ -43,10 +43,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moto.core.utils import camelcase_to_underscores
+from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import iam_backends
 from moto.identitystore.models import identitystore_backends
 from moto.moto_api._internal import mock_random
-from moto.ssoadmin.models import AccountAssignment, Instance, PermissionSet, SSOAdminBackend, ssoadmin_backends
+from moto.ssoadmin.exceptions import ResourceNotFoundException
+from moto.ssoadmin.models import AccountAssignment, Instance, ManagedPolicy, PermissionSet, SSOAdminBackend, ssoadmin_backends
 from moto.utilities.utils import get_partition
 
 from .core import AwsError, Context, Handler, moto_errors, paginate, registry, validation_error, without_none
@@ -98,7 +100,8 @@ class AdminState:
 
 def install_aws_id_formats() -> None:
     """Give moto's instances and permission sets AWS's identifier formats, which the model's patterns check
-    (moto writes permission set ARNs as .../instance/ssoins-x/ps-y and identity store ids beyond hex)."""
+    (moto writes permission set ARNs as .../instance/ssoins-x/ps-y and identity store ids beyond hex), and
+    let AWS managed policies with a path be attached (see _find_managed_policy)."""
     if getattr(Instance, "_idfed_ids", False):
         return
     moto_init = Instance.__init__
@@ -111,6 +114,20 @@ def install_aws_id_formats() -> None:
     Instance.__init__ = init  # type: ignore[method-assign]
     Instance._idfed_ids = True  # type: ignore[attr-defined]
     PermissionSet.generate_id = staticmethod(_permission_set_arn)  # type: ignore[method-assign]
+    SSOAdminBackend._find_managed_policy = _find_managed_policy  # type: ignore[method-assign]
+
+
+def _find_managed_policy(self: SSOAdminBackend, managed_policy_arn: str) -> ManagedPolicy:
+    """The AWS managed policy an ARN names. moto's own reads a lower-case "path" that its policy data spells
+    "Path", so it refuses every AWS managed policy outside / (arn:aws:iam::aws:policy/job-function/ViewOnlyAccess,
+    .../service-role/...), which AWS attaches."""
+    if self.aws_managed_policies is None:
+        self.aws_managed_policies = json.loads(aws_managed_policies_data)
+    name = managed_policy_arn.rsplit("/", 1)[-1]
+    policy = self.aws_managed_policies.get(name)
+    if policy is not None and managed_policy_arn == f"arn:{self.partition}:iam::aws:policy{policy.get('Path', '/')}{name}":
+        return ManagedPolicy(managed_policy_arn, name)
+    raise ResourceNotFoundException(f"Policy does not exist with ARN: {managed_policy_arn}")
 
 
 def _permission_set_arn(instance_arn: str) -> str:
