@@ -22,7 +22,7 @@ from . import ROOT
 from .runner import Report, write_results
 
 # In the order `make bench` runs them; a new section is a module of this package and its name here.
-SECTIONS = ("metadata", "startup", "aws")
+SECTIONS = ("metadata", "startup", "aws", "idp")
 
 
 def _parser(sections: dict[str, ModuleType]) -> argparse.ArgumentParser:

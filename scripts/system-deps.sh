@@ -6,7 +6,10 @@
 set -euo pipefail
 
 python=${PYTHON:-python3.11}
-packages=(xmlsec1 libxml2-dev libxslt1-dev libxmlsec1-dev pkg-config git make tar shellcheck)
+# lemonldap-ng, its FastCGI server, nginx and the Lasso SAML engine are the real IdP the lemonldap_saml_sp tests
+# and the demo run on 127.0.0.1 (tests/support/lemonldap_ng.py); Recommends stay on, or its portal answers HTTP 500.
+packages=(xmlsec1 libxml2-dev libxslt1-dev libxmlsec1-dev pkg-config git make tar shellcheck
+          lemonldap-ng lemonldap-ng-fastcgi-server nginx liblasso-perl)
 if ! command -v "$python" >/dev/null; then
   echo "error: $python is required (Python 3.11: ansible-core 2.19 is the newest that runs on it)" >&2
   exit 1
@@ -34,4 +37,15 @@ else
 fi
 echo "Installing ${missing[*]}"
 "${as_root[@]}" apt-get update -qq
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -qq -o APT::Install-Recommends=true "${missing[@]}" \
+  > /dev/null 2> >(grep -v 'since apt-utils is not installed' >&2)
+# The tests run their own private nginx and FastCGI server: Debian's services, started by the install where
+# systemd runs, are not wanted (nginx would hold port 80). Only those this run installed are stopped.
+if [ -d /run/systemd/system ]; then
+  for service in nginx lemonldap-ng-fastcgi-server; do
+    if [[ " ${missing[*]} " == *" $service "* ]]; then
+      "${as_root[@]}" systemctl disable --now --quiet "$service" 2>/dev/null || true
+    fi
+  done
+fi

@@ -251,7 +251,7 @@ class RestClient:
         """Retry a failure that cannot have been applied (or any, for an idempotent call), or raise."""
         kind = classify(exc)
         retryable = kind == NOT_SENT or (call.idempotent and kind in (READ_TIMEOUT, DROPPED))
-        seconds = round(call.sent_timeout, 1)
+        seconds = float(round(call.sent_timeout, 1))  # an int timeout has no is_integer() before 3.12
         message = describe_failure(exc, call.url, int(seconds) if seconds.is_integer() else seconds).replace(
             redact_url(call.url), call.display)
         if kind in (READ_TIMEOUT, DROPPED) and not call.idempotent:
