@@ -14,6 +14,9 @@ first child of the root, SHA-1 explicitly enabled when asked for, since real IdP
 metadata); attacks: ``tamper``, ``move_signature_into_role``, ``move_signature_into_extensions``,
 ``wrap_signature`` (classic XSW), all reachable through ``relocate_signature(signed, how)``.
 
+SAML protocol: ``saml_response`` (a Response with one Assertion, for an ACS), ``sign_saml_response``
+(assertion, response or both signed) and ``saml_post_form`` (the HTTP-POST binding's fields).
+
 Cross-check: ``xmlsec1_verify`` (the C reference implementation).  Self-check of the whole module:
 
     python tests/support/saml_factory.py --selfcheck
@@ -26,6 +29,7 @@ import copy
 import datetime
 import functools
 import ipaddress
+import secrets
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -40,6 +44,7 @@ SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 MDATTR = "urn:oasis:names:tc:SAML:metadata:attribute"
 FED = "http://docs.oasis-open.org/wsfed/federation/200706"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XS = "http://www.w3.org/2001/XMLSchema"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EMAIL = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
@@ -593,6 +598,99 @@ def relocate_signature(signed: bytes, how: str = "into_role") -> bytes:
     """Signature relocation / wrapping attacks by name: "into_role", "into_extensions", "xsw" (signed
     original hidden in md:Extensions, root altered with a new ID), "xsw_same_id" (same, duplicate ID)."""
     return RELOCATIONS[how](signed)
+
+
+# ------------------------------------------------------------------------------ SAML responses (protocol)
+
+SAMLP = PROTOCOL
+SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
+BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+
+
+def saml_response(*, issuer: str, destination: str | None, audience, name_id: str, name_id_format: str = EMAIL,
+                  recipient: str | None = None, in_response_to: str | None = None, attributes=None,
+                  not_before=None, not_on_or_after=None, confirmation_not_on_or_after=None,
+                  session_not_on_or_after=None, issue_instant=None, response_id: str | None = None,
+                  assertion_id: str | None = None, status: str = SUCCESS, response_issuer: bool = True) -> bytes:
+    """An unsigned samlp:Response with one saml:Assertion, as an IdP posts it to an ACS (sign it with
+    sign_saml_response). Times are datetimes or xs:dateTime strings; defaults: issued now, valid from 5
+    minutes ago to 5 minutes ahead. audience: one URI or several. recipient defaults to destination.
+    attributes: name -> value or list of values (AttributeValue typed xs:string, as most IdPs write them)."""
+    now = utc()
+    minutes = datetime.timedelta(minutes=5)
+    response_id = response_id or "_r" + secrets.token_hex(16)
+    assertion_id = assertion_id or "_a" + secrets.token_hex(16)
+    instant = _xs(issue_instant or now)
+    root = etree.Element("{%s}Response" % SAMLP, {"ID": response_id, "Version": "2.0", "IssueInstant": instant},
+                         nsmap={"samlp": SAMLP, "saml": SAML})
+    if destination:
+        root.set("Destination", destination)
+    if in_response_to:
+        root.set("InResponseTo", in_response_to)
+    if response_issuer:
+        _el(root, SAML, "Issuer", issuer)
+    _el(_el(root, SAMLP, "Status"), SAMLP, "StatusCode", Value=status)
+    assertion = _el(root, SAML, "Assertion", ID=assertion_id, Version="2.0", IssueInstant=instant)
+    _el(assertion, SAML, "Issuer", issuer)
+    subject = _el(assertion, SAML, "Subject")
+    _el(subject, SAML, "NameID", name_id, Format=name_id_format)
+    confirmation = _el(subject, SAML, "SubjectConfirmation", Method=BEARER)
+    _el(confirmation, SAML, "SubjectConfirmationData", Recipient=recipient or destination,
+        NotOnOrAfter=_xs(confirmation_not_on_or_after or not_on_or_after or now + minutes),
+        InResponseTo=in_response_to)
+    conditions = _el(assertion, SAML, "Conditions", NotBefore=_xs(not_before or now - minutes),
+                     NotOnOrAfter=_xs(not_on_or_after or now + minutes))
+    restriction = _el(conditions, SAML, "AudienceRestriction")
+    for value in [audience] if isinstance(audience, str) else audience:
+        _el(restriction, SAML, "Audience", value)
+    _el(_el(_el(assertion, SAML, "AuthnStatement", AuthnInstant=instant, SessionIndex=assertion_id,
+                SessionNotOnOrAfter=_xs(session_not_on_or_after)), SAML, "AuthnContext"),
+        SAML, "AuthnContextClassRef", "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport")
+    if attributes:
+        statement = _el(assertion, SAML, "AttributeStatement")
+        for attr_name, values in attributes.items():
+            attribute = _el(statement, SAML, "Attribute", Name=attr_name,
+                            NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri")
+            for value in [values] if isinstance(values, str) else values:
+                node = etree.SubElement(attribute, "{%s}AttributeValue" % SAML, nsmap={"xs": XS, "xsi": XSI})
+                node.set("{%s}type" % XSI, "xs:string")
+                node.text = str(value)
+    return _serialize(root)
+
+
+def _sign_element(element, key, cert, algorithm, digest):
+    """Sign one element standalone (exclusive c14n makes the digest independent of its context) and put
+    the enveloped signature right after its saml:Issuer, where the SAML schema wants it."""
+    signed = _parse(sign(etree.tostring(element), key, cert, algorithm=algorithm, digest=digest))
+    signature = signed.find("{%s}Signature" % DS)
+    issuer = signed.find("{%s}Issuer" % SAML)
+    if issuer is not None:
+        issuer.addnext(signature)
+    return signed
+
+
+def sign_saml_response(document: bytes, key, cert=None, *, what: str = "assertion", algorithm: str | None = None,
+                       digest: str | None = None) -> bytes:
+    """Sign a samlp:Response: what = "assertion" (the assertion alone, as Identity Center wants it),
+    "response" (the Response alone) or "both" (assertion first, then the Response around it). Key and
+    certificate as for sign(): sign_saml_response(doc, issued) or (doc, key, cert)."""
+    if what not in ("assertion", "response", "both"):
+        raise ValueError("what is assertion, response or both, not {0!r}".format(what))
+    root = _parse(document)
+    if what in ("assertion", "both"):
+        assertion = root.find("{%s}Assertion" % SAML)
+        root.replace(assertion, _sign_element(assertion, key, cert, algorithm, digest))
+    if what in ("response", "both"):
+        root = _sign_element(root, key, cert, algorithm, digest)
+    return _serialize(root)
+
+
+def saml_post_form(document: bytes, relay_state: str | None = None) -> dict:
+    """The HTTP-POST binding's form fields for a Response (what the browser posts to the ACS)."""
+    form = {"SAMLResponse": base64.b64encode(document).decode("ascii")}
+    if relay_state is not None:
+        form["RelayState"] = relay_state
+    return form
 
 
 # ------------------------------------------------------------------------------------- cross-checks
