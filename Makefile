@@ -20,16 +20,23 @@ export IDFED_SHARED_DIR := $(SHARED)
 export ANSIBLE_COLLECTIONS_PATH := $(TREE)
 export ANSIBLE_NOCOLOR := 1
 export NO_COLOR := 1
+# pyenv's shims find their root through HOME: keep the real one.
+ifeq ($(origin PYENV_ROOT),undefined)
+export PYENV_ROOT := $(HOME)/.pyenv
+endif
+# Everything the tools keep under ~ (ansible-test's caches and venvs, pip's cache, Molecule's and
+# ansible-lint's state) stays in the checkout: make writes nothing outside it but what a target names.
+export HOME := $(CURDIR)/build/home
 ANSIBLE_TEST := cd $(COLLECTION) && $(BIN)/ansible-test
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL := $(CURDIR)/build/dist/idfed-aws_sso-$(VERSION).tar.gz
 
-.PHONY: help system-deps venv tree sanity units integration molecule lint docs-check changelog-lint dist ee importer test demo bench clean
+.PHONY: help system-deps venv tree sanity units integration molecule lint docs-check changelog-lint dist ee importer test demo bench clean demo-clean
 
 help:
-	@echo "make demo   validate a locally served IdP metadata URL and an Identity Center SP file"
+	@echo "make demo   the whole federation on the local stack (moto, LemonLDAP::NG, an Identity Center stand-in), then a SAML login"
 	@echo "make test   venv, sanity, units, integration, molecule, lint, docs, changelog, galaxy-importer"
-	@echo "make bench  speed and memory next to the peers (SECTION=metadata or startup: one section; none: all)"
+	@echo "make bench  speed and memory next to the peers (SECTION=metadata, startup, aws or idp: one section; none: all)"
 
 # Debian packages (xmlsec1 for pysaml2, shellcheck for sanity, ...): installed when missing.
 system-deps:
@@ -75,7 +82,9 @@ docs-check: tree
 	  out=$$($(BIN)/ansible-doc -t $${item%%:*} idfed.aws_sso.$${item#*:} 2>&1) || { echo "$$out"; exit 1; }; \
 	  if grep -q '^\[\(WARNING\|ERROR\)\]' <<<"$$out"; then echo "$$out"; exit 1; fi; \
 	done
-	cd $(COLLECTION) && $(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+	@# antsibull-docs copies the collection and amazon.aws with `git ls-files` when it finds them inside a Git work
+	@# tree (the checkout): none of the tree is tracked, so it would copy nothing. The ceiling makes it copy files.
+	cd $(COLLECTION) && GIT_CEILING_DIRECTORIES=$(CURDIR) $(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
@@ -101,11 +110,24 @@ importer: dist $(IMPORTER_VENV)/.installed
 	  $(IMPORTER_VENV)/bin/python -m galaxy_importer.main $(TARBALL) 2>&1 | tee importer.log
 	@! grep -E '^(WARNING|ERROR|CRITICAL)|ImporterError' build/dist/importer.log
 
-test: system-deps venv tree sanity units integration molecule lint docs-check changelog-lint importer ee
-	@echo "make test: all green"
+TEST_STEPS := system-deps venv tree sanity units integration molecule lint docs-check changelog-lint importer ee
 
-demo: tree
+# Each step's output is shown and kept in build/logs/<step>.log; the summary says what ran, what was skipped
+# and why, and how many failures were expected ones (tasks named "Expected to fail: ...").
+test:
+	@rm -f build/logs/steps.tsv
+	@status=0; for step in $(TEST_STEPS); do \
+	  scripts/step.sh $$step $(MAKE) --no-print-directory $$step || { status=$$?; break; }; \
+	done; \
+	$(BIN)/python scripts/test_summary.py build/logs $(COLLECTION) || true; exit $$status
+
+demo: system-deps tree
 	VENV=$(VENV) scripts/demo.sh
+
+demo-clean: venv
+	for dir in build/demo /tmp/idfed-aws_sso-demo; do \
+	  $(BIN)/python tests/support/local_stack.py down --dir $$dir >/dev/null 2>&1 || true; rm -rf $$dir; \
+	done
 
 # One section (bench/README.md) with SECTION=name; the startup section builds its own copy of the tree.
 bench: system-deps venv
