@@ -5,7 +5,10 @@
 AWS sign-in stand-in (Identity Center's SP metadata, console step, ACS and portal; aws_standin.py) and a real
 LemonLDAP::NG IdP (lemonldap_ng.py), all on 127.0.0.1, each in a folder under --dir.
 
-    python local_stack.py up --dir D        start (or reuse) all three; prints and writes D/stack.json
+    python local_stack.py up --dir D [--idp lemonldap|zitadel|cloudflare]
+                                            start all three (the IdP: LemonLDAP::NG for real, or the vendor's
+                                            emulator); prints and writes D/stack.json
+    python local_stack.py state --dir D     what the IdP and the stand-in hold (their /_control/state)
     python local_stack.py login --dir D --user dwho --password dwho
                                             a real SP-initiated SAML login: the stand-in's AuthnRequest, the
                                             IdP's login form, the SAMLResponse posted to the stand-in's ACS, then
@@ -45,25 +48,35 @@ def _json_of(argv: list[str]) -> dict[str, Any]:
     return json.loads(subprocess.run(argv, check=True, capture_output=True, text=True).stdout)
 
 
-def up(root: str) -> dict[str, Any]:
+EMULATORS = {"zitadel": "zitadel_emulator.py", "cloudflare": "cloudflare_emulator.py"}
+
+
+def up(root: str, idp_name: str = "lemonldap") -> dict[str, Any]:
     os.makedirs(root, exist_ok=True)
-    moto_dir, standin_dir, idp_dir = (os.path.join(root, name) for name in ("moto", "standin", "lemonldap"))
+    moto_dir, standin_dir, idp_dir = (os.path.join(root, name) for name in ("moto", "standin", idp_name))
     os.makedirs(moto_dir, exist_ok=True)
     # moto keeps its state in memory: a leftover one (and the stand-in reading it) is replaced, never reused.
     _stop_aws(root)
     moto = _json_of([sys.executable, LAUNCHER, "start", "--dir", moto_dir, "--max-lifetime", LIFETIME])
     standin = _json_of([sys.executable, STANDIN, "--dir", standin_dir, "--moto-url", moto["endpoint_url"],
                         "--background", "--max-lifetime", LIFETIME])
-    idp = lemonldap_ng.start(idp_dir, max_lifetime=float(LIFETIME))
     stack = {
+        "idp": idp_name,
         "moto_endpoint": moto["endpoint_url"],
         "standin_url": standin["https_url"],
         "standin_ca": os.path.join(standin_dir, "ca.pem"),
         "sp_metadata_url": standin["sp_metadata_url"],
         "identity_source_url": standin["identity_source_url"],
-        "lemonldap": {key: idp[key] for key in ("portal_url", "metadata_url", "manager_api_url", "api_username",
-                                                "api_password", "ca", "idp_entity_id")},
     }
+    if idp_name == "lemonldap":
+        idp = lemonldap_ng.start(idp_dir, max_lifetime=float(LIFETIME))
+        stack["lemonldap"] = {key: idp[key] for key in ("portal_url", "metadata_url", "manager_api_url", "api_username",
+                                                        "api_password", "ca", "idp_entity_id")}
+    else:  # an emulator: a new one each time (its state is in memory, as moto's)
+        script = os.path.join(HERE, EMULATORS[idp_name])
+        subprocess.run([sys.executable, script, "--stop", idp_dir], check=False, capture_output=True)
+        stack[idp_name] = _json_of([sys.executable, script, "--dir", idp_dir, "--background",
+                                    "--max-lifetime", LIFETIME])
     _write_private(os.path.join(root, "stack.json"), stack)  # it holds the Manager API password
     _write_private(os.path.join(root, "federation.json"), federation_vars(stack, os.path.join(root, "artifacts")))
     return stack
@@ -90,23 +103,56 @@ ASSIGNMENTS = [
 ]
 
 
-def federation_vars(stack: dict[str, Any], artifact_dir: str) -> dict[str, Any]:
-    """Extra variables for playbooks/demo.yml: one federation with LemonLDAP::NG, manual provisioning."""
+def idp_vars(stack: dict[str, Any]) -> dict[str, Any]:
+    """The role's settings for the stack's IdP: its API, credentials and CA."""
+    if stack["idp"] == "zitadel":
+        idp = stack["zitadel"]
+        return {"idfed_zitadel_api_url": idp["issuer"], "idfed_zitadel_token": idp["pat"],
+                "idfed_zitadel_organization_id": idp["org_id"], "idfed_idp_ca_path": idp["ca"],
+                "idfed_idp_metadata_ca_path": idp["ca"]}
+    if stack["idp"] == "cloudflare":
+        idp = stack["cloudflare"]
+        return {"idfed_cloudflare_api_url": idp["api_url"], "idfed_cloudflare_api_token": idp["api_token"],
+                "idfed_cloudflare_account_id": idp["account_id"], "idfed_cloudflare_policies": ["Employees"],
+                "idfed_idp_ca_path": idp["ca"], "idfed_idp_metadata_ca_path": idp["ca"]}
     idp = stack["lemonldap"]
+    return {"idfed_lemonldap_api_url": idp["manager_api_url"], "idfed_lemonldap_api_username": idp["api_username"],
+            "idfed_lemonldap_api_password": idp["api_password"], "idfed_lemonldap_portal_url": idp["portal_url"],
+            "idfed_idp_ca_path": idp["ca"], "idfed_idp_metadata_ca_path": idp["ca"]}
+
+
+def federation_vars(stack: dict[str, Any], artifact_dir: str) -> dict[str, Any]:
+    """Extra variables for playbooks/demo.yml: one federation with the stack's IdP, manual provisioning."""
     federation = {
-        "idfed_idp_provider": "lemonldap", "idfed_federation_name": "demo",
+        "idfed_idp_provider": stack["idp"], "idfed_federation_name": "demo",
         "idfed_sp_metadata_url": stack["sp_metadata_url"], "idfed_sp_metadata_ca_path": stack["standin_ca"],
         "idfed_aws_endpoint_url": stack["moto_endpoint"], "idfed_aws_region": "us-east-1",
         "idfed_aws_access_key": "testing", "idfed_aws_secret_key": "testing",
-        "idfed_lemonldap_api_url": idp["manager_api_url"], "idfed_lemonldap_api_username": idp["api_username"],
-        "idfed_lemonldap_api_password": idp["api_password"], "idfed_lemonldap_portal_url": idp["portal_url"],
-        "idfed_idp_ca_path": idp["ca"], "idfed_idp_metadata_ca_path": idp["ca"],
         "idfed_artifact_dir": artifact_dir,
         "idfed_users": USERS, "idfed_groups": GROUPS, "idfed_permission_sets": PERMISSION_SETS,
         "idfed_assignments": ASSIGNMENTS,
+        **idp_vars(stack),
     }
     return {"demo_federation": federation, "demo_console_upload_url": stack["identity_source_url"],
             "demo_console_ca_path": stack["standin_ca"]}
+
+
+def state(root: str) -> dict[str, Any]:
+    """What the IdP and the stand-in now hold, from their control endpoints (not from the modules)."""
+    from test_server import ControlClient  # pylint: disable=import-outside-toplevel
+
+    with open(os.path.join(root, "stack.json"), encoding="utf-8") as handle:
+        stack = json.load(handle)
+    idp_info = stack[stack["idp"]] if stack["idp"] != "lemonldap" else lemonldap_ng.read_info(
+        os.path.join(root, "lemonldap"))
+    return {"idp": ControlClient(idp_info).state(),
+            "standin": ControlClient(os.path.join(root, "standin")).state()}
+
+
+def _stop_emulators(root: str) -> None:
+    for name, script in EMULATORS.items():
+        subprocess.run([sys.executable, os.path.join(HERE, script), "--stop", os.path.join(root, name)], check=False,
+                       capture_output=True)
 
 
 def _stop_aws(root: str) -> None:
@@ -118,6 +164,7 @@ def _stop_aws(root: str) -> None:
 
 def down(root: str) -> None:
     _stop_aws(root)
+    _stop_emulators(root)
     lemonldap_ng.stop(os.path.join(root, "lemonldap"))
 
 
@@ -168,7 +215,9 @@ def login(root: str, user: str, password: str, forge: bool = False) -> tuple[int
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
-    parser.add_argument("action", choices=("up", "down", "login"))
+    parser.add_argument("action", choices=("up", "down", "login", "state"))
+    parser.add_argument("--idp", choices=("lemonldap",) + tuple(EMULATORS), default="lemonldap",
+                        help="up: the IdP (LemonLDAP::NG for real, or an emulator)")
     parser.add_argument("--dir", required=True)
     parser.add_argument("--user", default="dwho")
     parser.add_argument("--password", default="dwho")
@@ -176,12 +225,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = os.path.abspath(args.dir)
     if args.action == "up":
-        missing = lemonldap_ng.missing_packages()
+        missing = lemonldap_ng.missing_packages() if args.idp == "lemonldap" else []
         if missing:
             sys.stderr.write("local_stack: LemonLDAP::NG is not installed (missing: {0}); run `make system-deps`\n"
                              .format(", ".join(missing)))
             return 2
-        print(json.dumps(up(root), indent=2))
+        print(json.dumps(up(root, args.idp), indent=2))
+        return 0
+    if args.action == "state":
+        print(json.dumps(state(root), indent=2, default=str))
         return 0
     if args.action == "down":
         down(root)
