@@ -119,7 +119,7 @@ test:
 	@status=0; for step in $(TEST_STEPS); do \
 	  scripts/step.sh $$step $(MAKE) --no-print-directory $$step || { status=$$?; break; }; \
 	done; \
-	$(BIN)/python scripts/test_summary.py build/logs $(COLLECTION) || true; exit $$status
+	$(BIN)/python scripts/test_summary.py build/logs || true; exit $$status
 
 demo: system-deps tree
 	VENV=$(VENV) scripts/demo.sh

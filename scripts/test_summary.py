@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import re
 import sys
-from xml.etree import ElementTree
 from collections import Counter
 from pathlib import Path
 
 IGNORED = re.compile(r"^\.\.\.ignoring$", re.M)
 TARGET = re.compile(r"^Running (\S+) integration test (?:role|script)$", re.M)
 SCENARIO = re.compile(r"^INFO\s+\[(\S+) > converge\] Executing|^INFO\s+(\S+) ➜ converge: Executing", re.M)
+PYTEST_TOTALS = re.compile(r"^=+ (.*(?:passed|failed|skipped).*) in [\d.]+s =+$", re.M)
+SKIPPED = re.compile(r"^SKIPPED \[(\d+)\] [^:]+:\d+: (.*)$", re.M)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -30,36 +31,32 @@ def steps(logs: Path) -> list[tuple[str, int, int]]:
     return rows
 
 
-def unit_results(junit_dir: Path) -> tuple[Counter, list[str]]:
+def unit_results(log: str) -> tuple[Counter, Counter]:
+    """Counts from pytest's closing lines (one per ansible-test units group) and the skip reasons of its
+    short summary (-r a: "SKIPPED [N] file:line: reason"). The junit files do not outlive the next `make tree`."""
     counts: Counter = Counter()
-    skipped: list[str] = []
-    for path in sorted(junit_dir.glob("*units*.xml")):
-        for case in ElementTree.parse(path).getroot().iter("testcase"):
-            skip = case.find("skipped")
-            if skip is not None:
-                counts["skipped"] += 1
-                skipped.append("{0}: {1}".format(case.get("name"), skip.get("message", "").strip()))
-            elif case.find("failure") is not None or case.find("error") is not None:
-                counts["failed"] += 1
-            else:
-                counts["passed"] += 1
-    return counts, skipped
+    for line in PYTEST_TOTALS.findall(log):
+        for number, word in re.findall(r"(\d+) (passed|skipped|failed|error)", line):
+            counts[word] += int(number)
+    reasons: Counter = Counter()
+    for number, reason in SKIPPED.findall(log):
+        reasons[reason.strip()] += int(number)
+    return counts, reasons
 
 
 def read(path: Path) -> str:
     return ANSI.sub("", path.read_text(errors="replace")) if path.exists() else ""
 
 
-def main(logs: Path, collection: Path) -> int:
+def main(logs: Path) -> int:
     print("\n==== make test: summary")
     rows = steps(logs)
     for name, seconds, status in rows:
         print("  {0:<15} {1:>5} s  {2}".format(name, seconds, "ok" if status == 0 else "FAILED (exit {0})".format(status)))
     print("  {0:<15} {1:>5} s".format("total", sum(row[1] for row in rows)))
-    counts, skipped = unit_results(collection / "tests" / "output" / "junit")
+    counts, reasons = unit_results(read(logs / "units.log"))
     if counts:
         print("units: {0} passed, {1} skipped, {2} failed".format(counts["passed"], counts["skipped"], counts["failed"]))
-        reasons = Counter(line.split(": ", 1)[1] for line in skipped)
         for reason, number in reasons.most_common():
             print("  skipped x{0}: {1}".format(number, reason))
     integration = read(logs / "integration.log")
@@ -82,4 +79,4 @@ def main(logs: Path, collection: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2])))
+    sys.exit(main(Path(sys.argv[1])))
